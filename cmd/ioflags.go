@@ -1,0 +1,139 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/sharegpt/sharegpt/pipeline"
+)
+
+// ioFlags are the input, output and reporting flags every stage command
+// shares.
+type ioFlags struct {
+	inputs         []string
+	output         string
+	inputFormat    string
+	outputFormat   string
+	inputStyle     string
+	outputStyle    string
+	rejects        string
+	report         string
+	workers        int
+	maxRecordBytes int64
+	quiet          bool
+}
+
+func (f *ioFlags) bind(c *cobra.Command, withOutput bool) {
+	fl := c.Flags()
+	fl.StringArrayVarP(&f.inputs, "input", "i", nil, "input file, repeatable; - is stdin (default -); positional arguments are inputs too")
+	fl.StringVar(&f.inputFormat, "input-format", "", "input format: json or jsonl (default: by extension, else by content)")
+	fl.StringVar(&f.inputStyle, "input-style", "auto", "record style: auto, sharegpt (conversations/from/value) or openai (messages/role/content)")
+	fl.Int64Var(&f.maxRecordBytes, "max-record-bytes", pipeline.DefaultMaxRecordBytes, "reject records larger than this many bytes")
+	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "parallel workers")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print no progress and no summary")
+	if !withOutput {
+		return
+	}
+	fl.StringVarP(&f.output, "output", "o", "-", "output file; - is stdout (JSONL); .gz/.zst compress")
+	fl.StringVar(&f.outputFormat, "output-format", "", "output format: json or jsonl (default: by extension)")
+	fl.StringVar(&f.outputStyle, "output-style", "sharegpt", "record style to write: sharegpt or openai")
+	fl.StringVar(&f.rejects, "rejects", "", "write rejected records with stage and reason to this JSONL file")
+	fl.StringVar(&f.report, "report", "", "write the run summary as JSON to this file")
+}
+
+// registry returns the formats commands read and write.
+func registry() *pipeline.Registry {
+	return pipeline.NewRegistry(pipeline.JSONFormats()...)
+}
+
+// job builds a pipeline job from the flags.
+func (f *ioFlags) job(command string, args []string, ios *IOStreams) (*pipeline.Job, error) {
+	inStyle, err := pipeline.ParseInputStyle(f.inputStyle)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	outStyle, err := pipeline.ParseOutputStyle(f.outputStyle)
+	if err != nil {
+		return nil, usageError(err)
+	}
+	reg := registry()
+	for _, name := range []string{f.inputFormat, f.outputFormat} {
+		if name != "" {
+			if _, err := reg.Lookup(name); err != nil {
+				return nil, usageError(err)
+			}
+		}
+	}
+	if f.workers < 1 {
+		return nil, usageError(fmt.Errorf("--workers must be at least 1"))
+	}
+	return &pipeline.Job{
+		Command:     command,
+		Registry:    reg,
+		Inputs:      append(append([]string(nil), f.inputs...), args...),
+		Output:      f.output,
+		RejectsPath: f.rejects,
+		ReportPath:  f.report,
+		Read:        pipeline.ReadOptions{Format: f.inputFormat, Style: inStyle, MaxRecordBytes: f.maxRecordBytes},
+		Write:       pipeline.WriteOptions{Format: f.outputFormat, Style: outStyle},
+		Workers:     f.workers,
+		Stdin:       ios.In,
+		Stdout:      ios.Out,
+	}, nil
+}
+
+// run runs a job with a progress bar for people and prints the summary.
+func (f *ioFlags) run(ctx context.Context, job *pipeline.Job, ios *IOStreams) (*pipeline.Report, error) {
+	var bar *progressbar.ProgressBar
+	if ios.StderrTTY && !f.quiet {
+		bar = newProgressBar(ios, job.Inputs)
+		job.Progress = func(records, bytes int64) {
+			bar.Describe(fmt.Sprintf("%d records", records))
+			bar.Set64(bytes)
+		}
+	}
+	rep, err := job.Run(ctx)
+	if bar != nil {
+		bar.Finish()
+		bar.Clear()
+	}
+	if err != nil {
+		return rep, err
+	}
+	if !f.quiet {
+		rep.WriteTable(ios.ErrOut)
+	}
+	return rep, nil
+}
+
+// newProgressBar shows bytes of the total when every input is a plain file
+// of known size, and a spinner with the record count otherwise.
+func newProgressBar(ios *IOStreams, inputs []string) *progressbar.ProgressBar {
+	total := int64(0)
+	for _, in := range inputs {
+		st, err := os.Stat(in)
+		if comp, _ := pipeline.CompressionOf(in); in == "-" || err != nil || comp != pipeline.NoCompression {
+			total = -1
+			break
+		}
+		total += st.Size()
+	}
+	return progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(ios.ErrOut),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionSetPredictTime(total > 0),
+		progressbar.OptionSpinnerType(14),
+		progressbar.OptionFullWidth(),
+	)
+}
+
+func usageError(err error) error {
+	return &exitError{code: ExitInputError, err: err}
+}

@@ -1,0 +1,87 @@
+// Package cmd wires the sharegpt command line to the stages: it parses
+// flags into options and calls the stage packages, which know nothing of
+// cobra.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sharegpt/sharegpt/pipeline"
+)
+
+// Exit statuses.
+const (
+	ExitOK         = 0
+	ExitFailure    = 1 // a run failed, or validate found violations
+	ExitInputError = 2 // unusable input or bad usage
+)
+
+// exitError carries an exit status with an error already reported.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+func (e *exitError) Unwrap() error { return e.err }
+
+// NewRootCmd builds the sharegpt command tree.
+func NewRootCmd(ios *IOStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "sharegpt",
+		Short: "Turn raw ShareGPT conversation dumps into training-ready data",
+		Long: `sharegpt turns raw ShareGPT conversation dumps into training-ready data for
+Vicuna-style chat models. Its commands chain through pipes (JSONL on stdin and
+stdout) and files (JSON, JSONL, optionally .gz or .zst).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(ios.In)
+	root.SetOut(ios.Out)
+	root.SetErr(ios.ErrOut)
+	root.AddCommand(
+		newConvertCmd(ios),
+		newValidateCmd(ios),
+		newStatsCmd(ios),
+	)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &exitError{code: ExitInputError, err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
+	})
+	return root
+}
+
+// Execute runs the command line and returns the process exit status,
+// having printed any error as one line on stderr.
+func Execute(ctx context.Context, ios *IOStreams, args []string) int {
+	root := NewRootCmd(ios)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code := ExitFailure
+	var ee *exitError
+	var ie *pipeline.InputError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.code
+	case errors.As(err, &ie):
+		code = ExitInputError
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(ios.ErrOut, "sharegpt: interrupted; no output was written")
+		return 130
+	}
+	if ee == nil || ee.err != nil {
+		fmt.Fprintf(ios.ErrOut, "sharegpt: %v\n", err)
+	}
+	return code
+}

@@ -1,0 +1,216 @@
+package pipeline
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// Compression of a file, from its extension or magic bytes.
+type Compression int
+
+const (
+	NoCompression Compression = iota
+	Gzip
+	Zstd
+)
+
+var (
+	gzipMagic = []byte{0x1f, 0x8b}
+	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+)
+
+// CompressionOf returns the compression a file name asks for and the name
+// without the compression extension.
+func CompressionOf(name string) (Compression, string) {
+	lower := strings.ToLower(name)
+	switch {
+	case strings.HasSuffix(lower, ".gz"):
+		return Gzip, name[:len(name)-3]
+	case strings.HasSuffix(lower, ".zst"):
+		return Zstd, name[:len(name)-4]
+	case strings.HasSuffix(lower, ".zstd"):
+		return Zstd, name[:len(name)-5]
+	}
+	return NoCompression, name
+}
+
+// decompress wraps r in a decompressor chosen by its magic bytes, so a
+// compressed stdin or a misnamed file is read all the same.
+func decompress(r io.Reader) (io.Reader, func() error, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, err := br.Peek(4)
+	if err != nil && err != io.EOF {
+		return nil, nil, err
+	}
+	switch {
+	case bytes.HasPrefix(head, gzipMagic):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, fmt.Errorf("gzip: %w", err)
+		}
+		return zr, zr.Close, nil
+	case bytes.HasPrefix(head, zstdMagic):
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<31))
+		if err != nil {
+			return nil, nil, fmt.Errorf("zstd: %w", err)
+		}
+		return zr, func() error { zr.Close(); return nil }, nil
+	}
+	return br, func() error { return nil }, nil
+}
+
+// AtomicFile is a file written under a temporary name beside its target
+// and renamed into place by Commit, so that an interrupted run never leaves
+// a file that looks finished.
+type AtomicFile struct {
+	*os.File
+	target string
+	done   bool
+}
+
+// CreateAtomic creates the temporary file for target.
+func CreateAtomic(target string) (*AtomicFile, error) {
+	dir, base := filepath.Split(target)
+	if dir == "" {
+		dir = "."
+	}
+	var suffix [6]byte
+	if _, err := rand.Read(suffix[:]); err != nil {
+		return nil, err
+	}
+	tmp := filepath.Join(dir, "."+base+".tmp-"+hex.EncodeToString(suffix[:]))
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &AtomicFile{File: f, target: target}, nil
+}
+
+// Commit closes the file and renames it to its target.
+func (f *AtomicFile) Commit() error {
+	if f.done {
+		return errors.New("atomic file: already closed")
+	}
+	f.done = true
+	tmp := f.Name()
+	if err := f.File.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, f.target); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// Abort closes and removes the temporary file; it is a no-op after Commit.
+func (f *AtomicFile) Abort() {
+	if f.done {
+		return
+	}
+	f.done = true
+	f.File.Close()
+	os.Remove(f.Name())
+}
+
+// Output is a destination file (or stdout): buffered, compressed as its
+// name says, written atomically. Close-on-success is Commit; any failure
+// path calls Abort.
+type Output struct {
+	Name     string
+	file     *AtomicFile // nil for stdout
+	dst      io.Writer   // what to Close before the file: the compressor
+	closeDst func() error
+	buf      *bufio.Writer
+	counter  countWriter
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// CreateOutput opens path for writing ("-" is stdout). The compression is
+// chosen by the extension (.gz, .zst).
+func CreateOutput(path string, stdout io.Writer) (*Output, error) {
+	o := &Output{Name: path}
+	var w io.Writer
+	if path == "-" {
+		o.Name = "stdout"
+		w = stdout
+	} else {
+		f, err := CreateAtomic(path)
+		if err != nil {
+			return nil, fmt.Errorf("create %s: %w", path, err)
+		}
+		o.file, w = f, f
+	}
+	o.counter.w = w
+	o.closeDst = func() error { return nil }
+	o.dst = &o.counter
+	comp, _ := CompressionOf(path)
+	switch comp {
+	case Gzip:
+		zw, _ := gzip.NewWriterLevel(&o.counter, gzip.DefaultCompression)
+		o.dst, o.closeDst = zw, zw.Close
+	case Zstd:
+		zw, err := zstd.NewWriter(&o.counter, zstd.WithEncoderConcurrency(1))
+		if err != nil {
+			o.Abort()
+			return nil, err
+		}
+		o.dst, o.closeDst = zw, zw.Close
+	}
+	o.buf = bufio.NewWriterSize(o.dst, 256<<10)
+	return o, nil
+}
+
+// Write writes p to the buffered, compressed stream.
+func (o *Output) Write(p []byte) (int, error) { return o.buf.Write(p) }
+
+// Bytes returns the bytes written to the destination so far.
+func (o *Output) Bytes() int64 { return o.counter.n }
+
+// Commit flushes everything and moves the file into place.
+func (o *Output) Commit() error {
+	if err := o.buf.Flush(); err != nil {
+		o.Abort()
+		return fmt.Errorf("write %s: %w", o.Name, err)
+	}
+	if err := o.closeDst(); err != nil {
+		o.Abort()
+		return fmt.Errorf("write %s: %w", o.Name, err)
+	}
+	if o.file == nil {
+		return nil
+	}
+	if err := o.file.Commit(); err != nil {
+		return fmt.Errorf("write %s: %w", o.Name, err)
+	}
+	return nil
+}
+
+// Abort discards a file output; output already sent to stdout stays sent.
+func (o *Output) Abort() {
+	if o.file != nil {
+		o.file.Abort()
+	}
+}

@@ -1,0 +1,164 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// InputError marks a failure to open or read an input: the run could not
+// use its input at all (commands exit with status 2 for it).
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Job is one command run over files: inputs through stages into an output,
+// with optional rejects and report files. All file outputs are committed
+// together on success and discarded on any failure.
+type Job struct {
+	Command     string
+	Registry    *Registry
+	Inputs      []string // "-" is stdin
+	Output      string   // "-" is stdout; "" discards records
+	RejectsPath string   // "" counts rejects without writing them
+	ReportPath  string   // "" writes no JSON report
+	Read        ReadOptions
+	Write       WriteOptions
+	Workers     int
+	Stages      []Stage
+	// AllowNoConversations passes records without turns (convert does).
+	AllowNoConversations bool
+	Stdin                io.Reader
+	Stdout               io.Writer
+	Progress             Progress
+	// Finish, when set, runs after the records are processed and before
+	// anything is committed, to add stage details to the report.
+	Finish func(*Report) error
+}
+
+// Run runs the job and returns its report.
+func (j *Job) Run(ctx context.Context) (*Report, error) {
+	sources, err := j.open()
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		for _, s := range sources {
+			s.Close()
+		}
+	}()
+
+	var commits []func() error
+	var aborts []func()
+	abort := func() {
+		for _, a := range aborts {
+			a()
+		}
+	}
+	var out RecordWriter = discard{}
+	var fw *FileWriter
+	if j.Output != "" {
+		fw, err = j.Registry.Create(j.Output, j.Stdout, j.Write)
+		if err != nil {
+			return nil, err
+		}
+		out = fw
+		commits, aborts = append(commits, fw.Commit), append(aborts, fw.Abort)
+	}
+	var rejects *RejectWriter
+	if j.RejectsPath != "" {
+		ro, err := CreateOutput(j.RejectsPath, j.Stdout)
+		if err != nil {
+			abort()
+			return nil, err
+		}
+		rejects = NewRejectWriter(ro, j.Write.Style)
+		commits, aborts = append(commits, ro.Commit), append(aborts, ro.Abort)
+	}
+	runner := &Runner{
+		Command:              j.Command,
+		Style:                j.Read.Style,
+		Workers:              j.Workers,
+		Stages:               j.Stages,
+		Out:                  out,
+		Rejects:              rejects,
+		Progress:             j.Progress,
+		AllowNoConversations: j.AllowNoConversations,
+	}
+	rep, err := runner.Run(ctx, sources)
+	if err == nil && j.Finish != nil {
+		err = j.Finish(rep)
+	}
+	if err != nil {
+		abort()
+		var se *SyntaxError
+		if errors.As(err, &se) {
+			err = &InputError{Err: err}
+		}
+		return rep, err
+	}
+	for i, c := range commits {
+		if err := c(); err != nil {
+			for _, a := range aborts[i+1:] {
+				a()
+			}
+			return rep, err
+		}
+	}
+	if fw != nil {
+		rep.BytesOut = fw.Bytes()
+	}
+	if j.ReportPath != "" {
+		if err := writeReport(j.ReportPath, rep); err != nil {
+			return rep, err
+		}
+	}
+	return rep, nil
+}
+
+func (j *Job) open() ([]Source, error) {
+	inputs := j.Inputs
+	if len(inputs) == 0 {
+		inputs = []string{"-"}
+	}
+	var sources []Source
+	for _, in := range inputs {
+		src, err := j.Registry.Open(in, j.Stdin, j.Read)
+		if err != nil {
+			for _, s := range sources {
+				s.Close()
+			}
+			return nil, &InputError{Err: fmt.Errorf("open %s: %w", in, unwrapPathError(err))}
+		}
+		sources = append(sources, src)
+	}
+	return sources, nil
+}
+
+// unwrapPathError drops the path an *os.PathError repeats.
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func writeReport(path string, rep *Report) error {
+	f, err := CreateAtomic(path)
+	if err != nil {
+		return fmt.Errorf("report %s: %w", path, err)
+	}
+	if err := rep.WriteJSON(f); err != nil {
+		f.Abort()
+		return fmt.Errorf("report %s: %w", path, err)
+	}
+	return f.Commit()
+}
+
+type discard struct{}
+
+func (discard) Write(*Record) error { return nil }
