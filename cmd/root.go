@@ -54,7 +54,7 @@ stdout) and files (JSON, JSONL, optionally .gz or .zst).`,
 		newStatsCmd(ios),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &exitError{code: ExitInputError, err: fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath())}
+		return &exitError{code: ExitInputError, err: fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath())}
 	})
 	return root
 }

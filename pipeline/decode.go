@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"fmt"
-	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -36,7 +35,8 @@ func ParseInputStyle(s string) (InputStyle, error) {
 type DecodeError struct {
 	Reason Reason // ReasonInvalidJSON, ReasonInvalidUTF8 or ReasonBadShape
 	Path   string // field path, e.g. "conversations[3].value"; "" for the record
-	Offset int    // byte offset within the record
+	ID     string // the record's id, when it was read before the error
+	Offset int    // byte offset: within the record from DecodeRecord, in the input once a runner reports it
 	Msg    string
 }
 
@@ -46,7 +46,7 @@ func (e *DecodeError) Error() string {
 		where = "record"
 	}
 	if e.Reason == ReasonInvalidJSON {
-		return fmt.Sprintf("%s: byte %d of record: %s", where, e.Offset, e.Msg)
+		return fmt.Sprintf("%s: byte %d: %s", where, e.Offset, e.Msg)
 	}
 	return where + ": " + e.Msg
 }
@@ -60,6 +60,9 @@ func DecodeRecord(data []byte, style InputStyle) (*Record, error) {
 	d := decoder{data: data, style: style}
 	rec, err := d.record()
 	if err != nil {
+		if de, ok := err.(*DecodeError); ok && rec != nil && rec.HasID() {
+			de.ID = rec.ID
+		}
 		return nil, err
 	}
 	d.skipSpace()
@@ -73,7 +76,6 @@ type decoder struct {
 	data  []byte
 	pos   int
 	style InputStyle
-	err   *DecodeError // first error; sticky
 }
 
 func (d *decoder) syntaxError(msg string) *DecodeError {
@@ -117,15 +119,23 @@ func (d *decoder) kind() string {
 	return fmt.Sprintf("invalid character %q", d.data[d.pos])
 }
 
+// kindError reports a value of the wrong kind: a syntax error if the value
+// is not valid JSON at all, else a shape error naming both kinds.
+func (d *decoder) kindError(path, want string) error {
+	start, got := d.pos, d.kind()
+	if err := d.skipValue(path, 0); err != nil {
+		return err
+	}
+	d.pos = start
+	return d.shapeError(path, "expected %s, got %s", want, got)
+}
+
 // object iterates over an object's members, calling member with each key
 // positioned at the value. member must consume the value.
 func (d *decoder) object(path string, member func(key string) error) error {
 	d.skipSpace()
 	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
-		if k := d.kind(); strings.HasPrefix(k, "invalid") || k == "end of input" {
-			return d.syntaxError(k)
-		}
-		return d.shapeError(path, "expected object, got %s", d.kind())
+		return d.kindError(path, "object")
 	}
 	d.pos++
 	d.skipSpace()
@@ -171,10 +181,7 @@ func (d *decoder) object(path string, member func(key string) error) error {
 func (d *decoder) array(path string, elem func(i int) error) error {
 	d.skipSpace()
 	if d.pos >= len(d.data) || d.data[d.pos] != '[' {
-		if k := d.kind(); strings.HasPrefix(k, "invalid") || k == "end of input" {
-			return d.syntaxError(k)
-		}
-		return d.shapeError(path, "expected array, got %s", d.kind())
+		return d.kindError(path, "array")
 	}
 	d.pos++
 	d.skipSpace()
@@ -216,7 +223,7 @@ func (d *decoder) record() (*Record, error) {
 		switch {
 		case key == "id":
 			if d.kind() != "string" {
-				return d.shapeError("id", "expected string, got %s", d.kind())
+				return d.kindError("id", "string")
 			}
 			s, err := d.string("id")
 			rec.ID, rec.idPos = s, n
@@ -232,10 +239,7 @@ func (d *decoder) record() (*Record, error) {
 		rec.Fields = append(rec.Fields, Field{Key: key, Value: raw})
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return rec, nil
+	return rec, err
 }
 
 func (d *decoder) isConversationKey(key string) bool {
@@ -279,8 +283,8 @@ func (d *decoder) turn(path string) (Turn, error) {
 		if (isRole && haveRole) || (!isRole && haveText) {
 			return d.shapeError(path+"."+key, "a second %s member", map[bool]string{true: "role", false: "text"}[isRole])
 		}
-		if k := d.kind(); k != "string" {
-			return d.shapeError(path+"."+key, "expected string, got %s", k)
+		if d.kind() != "string" {
+			return d.kindError(path+"."+key, "string")
 		}
 		s, err := d.string(path + "." + key)
 		if isRole {

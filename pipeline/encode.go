@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // OutputStyle says which member names a writer uses for conversations.
@@ -285,6 +284,3 @@ func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
-
-// validString reports whether s can be written as JSON text.
-func validString(s string) bool { return utf8.ValidString(s) }

@@ -43,9 +43,13 @@ func (rw *RejectWriter) write(it *item, rj rejectedAt) error {
 		b = append(b, `,"line":`...)
 		b = strconv.AppendInt(b, it.el.Line, 10)
 	}
-	if rj.rec != nil && rj.rec.HasID() {
+	switch {
+	case rj.rec != nil && rj.rec.HasID():
 		b = append(b, `,"id":`...)
 		b = AppendString(b, rj.rec.ID)
+	case it.el.Err != nil && it.el.Err.ID != "":
+		b = append(b, `,"id":`...)
+		b = AppendString(b, it.el.Err.ID)
 	}
 	b = append(b, `,"stage":`...)
 	b = AppendString(b, rj.rej.Stage)

@@ -251,6 +251,7 @@ func (r *Runner) decode(it *item, rep *StageReport) {
 		if err != nil {
 			derr = err.(*DecodeError)
 			derr.Offset += int(it.el.Offset)
+			it.el.Err = derr
 		}
 	}
 	if derr == nil && !r.AllowNoConversations && !rec.HasConversations() {

@@ -103,6 +103,7 @@ type valueScanner struct {
 	started  bool
 	array    bool // inside a top-level array
 	done     bool
+	pending  error // a structural error found after the last element
 	acc      []byte
 }
 
@@ -116,6 +117,9 @@ func (s *valueScanner) fail(msg string) error {
 
 // Next returns the next element, or io.EOF after the last.
 func (s *valueScanner) Next() (Element, error) {
+	if s.pending != nil {
+		return Element{}, s.pending
+	}
 	if s.done {
 		return Element{}, io.EOF
 	}
@@ -130,7 +134,10 @@ func (s *valueScanner) Next() (Element, error) {
 		return Element{}, err
 	}
 	s.index++
-	return el, s.separator()
+	// A break after this element is reported on the next call, so that
+	// the element itself is not lost.
+	s.pending = s.separator()
+	return el, nil
 }
 
 func (s *valueScanner) start() error {
@@ -215,6 +222,9 @@ func (s *valueScanner) finish() error {
 func (s *valueScanner) value() (Element, error) {
 	w := s.w
 	el := Element{Index: s.index, Offset: w.offset()}
+	if c := w.buf[w.pos]; c == ',' || c == ']' || c == '}' || c == ':' {
+		return el, s.fail(fmt.Sprintf("expected a record, got %q", c))
+	}
 	s.acc = s.acc[:0]
 	var size int64
 	tooBig := false

@@ -231,7 +231,11 @@ func (s *Stats) WriteText(w io.Writer) error {
 		if s.Records > 0 {
 			share = 100 * float64(b.Count) / float64(s.Records)
 		}
-		fmt.Fprintf(tw, "[%d, %s)\t%d\t%5.1f%%\t%s\n", b.From, to, b.Count, share, strings.Repeat("#", int(share/2)))
+		bar := strings.Repeat("#", int(share/2))
+		if bar != "" {
+			bar = " " + bar
+		}
+		fmt.Fprintf(tw, "[%d, %s)\t%d\t%5.1f%%%s\n", b.From, to, b.Count, share, bar)
 	}
 	return tw.Flush()
 }
