@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-// cliCase is one command-line behaviour, read from testdata/cli/cases.json.
+// cliCase is one command-line behaviour, read from testdata/cli/*.json.
 // "$DIR" in any string stands for the case's temporary directory.
 type cliCase struct {
 	Name           string              `json:"name"`
@@ -27,13 +27,24 @@ type cliCase struct {
 }
 
 func TestCLI(t *testing.T) {
-	data, err := os.ReadFile("../testdata/cli/cases.json")
-	if err != nil {
-		t.Fatal(err)
+	files, err := filepath.Glob("../testdata/cli/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no CLI cases: %v", err)
 	}
 	var cases []cliCase
-	if err := json.Unmarshal(data, &cases); err != nil {
-		t.Fatal(err)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var more []cliCase
+		if err := json.Unmarshal(data, &more); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for i := range more {
+			more[i].Name = strings.TrimSuffix(filepath.Base(f), ".json") + ": " + more[i].Name
+		}
+		cases = append(cases, more...)
 	}
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {

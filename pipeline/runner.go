@@ -35,7 +35,18 @@ type OrderedStage interface {
 type Out struct {
 	kept    []*Record
 	rejects []rejected
+	seq     int64
+	file    string
+	index   int64
 }
+
+// Seq returns the position of the input record being processed among all
+// records of all inputs of the run (0-based): a stable key for stages that
+// keep per-record state, such as dedup.
+func (o *Out) Seq() int64 { return o.seq }
+
+// Origin returns the input file and the record's index within it.
+func (o *Out) Origin() (file string, index int64) { return o.file, o.index }
 
 type rejected struct {
 	rec *Record
@@ -93,6 +104,7 @@ const (
 
 // item is one input record on its way through the stages.
 type item struct {
+	seq     int64 // position among all input records
 	file    string
 	el      Element
 	recs    []*Record
@@ -177,7 +189,7 @@ func (r *Runner) Run(ctx context.Context, sources []Source) (*Report, error) {
 
 // read cuts the sources into batches.
 func (r *Runner) read(ctx context.Context, sources []Source, tokens chan struct{}, todo chan<- *batch) error {
-	var seq int64
+	var seq, n int64
 	b := &batch{}
 	send := func() error {
 		select {
@@ -203,7 +215,8 @@ func (r *Runner) read(ctx context.Context, sources []Source, tokens chan struct{
 			if err != nil {
 				return fmt.Errorf("read %s: %w", src.Name(), err)
 			}
-			b.items = append(b.items, item{file: src.Name(), el: el})
+			b.items = append(b.items, item{seq: n, file: src.Name(), el: el})
+			n++
 			b.bytes += el.Size
 			if len(b.items) >= batchRecords || b.bytes >= batchBytes {
 				if err := send(); err != nil {
@@ -281,6 +294,7 @@ func applyStage(ctx context.Context, s Stage, it *item, out *Out, rep *StageRepo
 	rep.In++
 	var next []*Record
 	firstReject := len(it.rejects)
+	out.seq, out.file, out.index = it.seq, it.file, it.el.Index
 	for _, rec := range it.recs {
 		out.kept, out.rejects = out.kept[:0], out.rejects[:0]
 		if err := s.Process(ctx, rec, out); err != nil {
