@@ -40,6 +40,19 @@ type Out struct {
 	index   int64
 }
 
+// Kept returns the records the stage passed on for the current record.
+func (o *Out) Kept() []*Record { return o.kept }
+
+// Rejects returns the rejects the stage made for the current record (the
+// Stage field is filled in by the runner afterwards).
+func (o *Out) Rejects() []Reject {
+	out := make([]Reject, len(o.rejects))
+	for i, r := range o.rejects {
+		out[i] = r.rej
+	}
+	return out
+}
+
 // Seq returns the position of the input record being processed among all
 // records of all inputs of the run (0-based): a stable key for stages that
 // keep per-record state, such as dedup.
@@ -179,7 +192,20 @@ func (r *Runner) Run(ctx context.Context, sources []Source) (*Report, error) {
 	g.Go(func() error {
 		return r.collect(ctx, rep, done, tokens, split)
 	})
-	err := g.Wait()
+	// A reader blocked on a pipe (stdin left open) cannot be interrupted:
+	// on cancellation return at once instead of waiting for it.
+	waited := make(chan error, 1)
+	go func() { waited <- g.Wait() }()
+	var err error
+	select {
+	case err = <-waited:
+	case <-ctx.Done():
+		select {
+		case err = <-waited:
+		case <-time.After(200 * time.Millisecond):
+			err = context.Cause(ctx)
+		}
+	}
 	rep.Seconds = time.Since(rep.start).Seconds()
 	if err != nil {
 		return rep, err
