@@ -1,0 +1,223 @@
+package clean
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/pemistahl/lingua-go"
+
+	"github.com/sharegpt/sharegpt/pipeline"
+)
+
+// UnknownLanguage is the code of a conversation whose language could not
+// be told (no prose, or confidence below the minimum).
+const UnknownLanguage = "unknown"
+
+// LanguageOptions configure the language filter.
+type LanguageOptions struct {
+	Keep []string // ISO 639-1 codes to keep (others rejected); empty: all
+	Skip []string // ISO 639-1 codes to reject
+	// Unknown says what happens to conversations of unknown language:
+	// "keep", "skip", or "" for FastChat's behaviour (unknown is a language
+	// like any other: rejected by a keep list, kept by a skip list).
+	Unknown string
+	// Candidates restricts the languages the detector considers (less
+	// memory, faster); empty means all 75 lingua languages.
+	Candidates    []string
+	Bytes         int     // prose bytes examined per conversation (default 2048)
+	MinConfidence float64 // below it the language is unknown
+	HighAccuracy  bool    // lingua's high-accuracy mode (much more memory)
+	Tag           bool    // write the language into a "lang" field instead of filtering
+}
+
+// LanguageFilter detects the language of each conversation's human prose
+// with lingua and filters or tags records. One detector is shared by all
+// workers (lingua's detector is safe for concurrent use).
+type LanguageFilter struct {
+	opts     LanguageOptions
+	detector lingua.LanguageDetector
+	mu       sync.Mutex
+	counts   map[string]int64
+}
+
+// ParseLanguages parses a comma-separated list of ISO 639-1 codes.
+func ParseLanguages(list string) ([]string, error) {
+	var out []string
+	for _, code := range strings.Split(list, ",") {
+		code = strings.ToLower(strings.TrimSpace(code))
+		if code == "" {
+			continue
+		}
+		if code != UnknownLanguage && lingua.GetIsoCode639_1FromValue(code) == lingua.UnknownIsoCode639_1 {
+			return nil, fmt.Errorf("unknown ISO 639-1 language code %q", code)
+		}
+		out = append(out, code)
+	}
+	return out, nil
+}
+
+// NewLanguageFilter builds the detector (lingua loads a language's model
+// the first time it is needed).
+func NewLanguageFilter(opts LanguageOptions) (*LanguageFilter, error) {
+	if opts.Bytes <= 0 {
+		opts.Bytes = 2048
+	}
+	switch opts.Unknown {
+	case "", "keep", "skip":
+	default:
+		return nil, fmt.Errorf("unknown-language policy must be keep or skip, not %q", opts.Unknown)
+	}
+	var langs []lingua.Language
+	for _, code := range opts.Candidates {
+		lang := lingua.GetLanguageFromIsoCode639_1(lingua.GetIsoCode639_1FromValue(code))
+		if lang == lingua.Unknown {
+			return nil, fmt.Errorf("unknown ISO 639-1 language code %q", code)
+		}
+		langs = append(langs, lang)
+	}
+	var builder lingua.LanguageDetectorBuilder
+	switch {
+	case len(langs) == 1:
+		return nil, fmt.Errorf("--languages needs at least two languages to choose from")
+	case len(langs) > 1:
+		builder = lingua.NewLanguageDetectorBuilder().FromLanguages(langs...)
+	default:
+		builder = lingua.NewLanguageDetectorBuilder().FromAllLanguages()
+	}
+	if !opts.HighAccuracy {
+		builder = builder.WithLowAccuracyMode()
+	}
+	return &LanguageFilter{opts: opts, detector: builder.Build(), counts: map[string]int64{}}, nil
+}
+
+// minLetters is the fewest letters a text needs for a guess: shorter
+// prompts ("hi", "test") are as often misdetected as not.
+const minLetters = 8
+
+// Detect returns the ISO 639-1 code of a text's language, or "unknown".
+// Texts dominated by one CJK script are decided by the script, which is
+// more reliable than lingua's n-grams on Chinese mixed with code or kanji:
+// Hangul is Korean, kana is Japanese, Han without kana is Chinese.
+func (f *LanguageFilter) Detect(text string) string {
+	var letters, han, kana, hangul int
+	for _, r := range text {
+		switch {
+		case unicode.Is(unicode.Hangul, r):
+			hangul++
+		case unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r):
+			kana++
+		case unicode.Is(unicode.Han, r):
+			han++
+		case !unicode.IsLetter(r):
+			continue
+		}
+		letters++
+	}
+	switch {
+	case letters < minLetters && han+kana+hangul < 2:
+		return UnknownLanguage
+	case hangul*10 >= letters*3 && f.candidate("ko"):
+		return "ko"
+	case kana*10 >= letters && f.candidate("ja"):
+		return "ja"
+	case han*10 >= letters*3 && kana == 0 && f.candidate("zh"):
+		return "zh"
+	}
+	values := f.detector.ComputeLanguageConfidenceValues(text)
+	if len(values) == 0 || values[0].Value() == 0 || values[0].Value() < f.opts.MinConfidence ||
+		(len(values) > 1 && values[0].Value() == values[1].Value()) {
+		return UnknownLanguage
+	}
+	return strings.ToLower(values[0].Language().IsoCode639_1().String())
+}
+
+func (f *LanguageFilter) candidate(code string) bool {
+	return len(f.opts.Candidates) == 0 || slices.Contains(f.opts.Candidates, code)
+}
+
+// apply detects the record's language and tags or filters it.
+func (f *LanguageFilter) apply(rec *pipeline.Record) (pipeline.Reason, string) {
+	lang := f.Detect(HumanProse(rec, f.opts.Bytes))
+	f.mu.Lock()
+	f.counts[lang]++
+	f.mu.Unlock()
+	if f.opts.Tag {
+		rec.SetStringField("lang", lang)
+		return "", ""
+	}
+	if f.keep(lang) {
+		return "", ""
+	}
+	return ReasonLanguage, "language " + lang
+}
+
+func (f *LanguageFilter) keep(lang string) bool {
+	if lang == UnknownLanguage && f.opts.Unknown != "" {
+		return f.opts.Unknown == "keep"
+	}
+	if len(f.opts.Keep) > 0 && !slices.Contains(f.opts.Keep, lang) {
+		return false
+	}
+	return !slices.Contains(f.opts.Skip, lang)
+}
+
+// Distribution returns how many conversations were detected per language.
+func (f *LanguageFilter) Distribution() map[string]int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]int64, len(f.counts))
+	for k, v := range f.counts {
+		out[k] = v
+	}
+	return out
+}
+
+var (
+	fencedCode = regexp.MustCompile("(?s)(```|~~~).*?(```|~~~|$)")
+	inlineCode = regexp.MustCompile("`[^`\n]*`")
+	urls       = regexp.MustCompile(`(?i)\b(?:https?|ftp)://\S+|\bwww\.\S+`)
+)
+
+// HumanProse returns the prose of a record's human turns, joined by
+// newlines, without code blocks, inline code and URLs, cut to at most
+// limit bytes on a character boundary.
+func HumanProse(rec *pipeline.Record, limit int) string {
+	var b strings.Builder
+	for _, t := range rec.Conversations {
+		if t.From != pipeline.RoleHuman {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(Prose(t.Value))
+		if b.Len() >= limit {
+			break
+		}
+	}
+	s := b.String()
+	if len(s) > limit {
+		s = s[:limit]
+		for len(s) > 0 && !utf8.ValidString(s) {
+			s = s[:len(s)-1]
+		}
+	}
+	return s
+}
+
+// Prose removes fenced code blocks, inline code and URLs from Markdown.
+func Prose(s string) string {
+	if strings.ContainsAny(s, "`~") {
+		s = fencedCode.ReplaceAllString(s, " ")
+		s = inlineCode.ReplaceAllString(s, " ")
+	}
+	if strings.Contains(s, "://") || strings.Contains(s, "www.") {
+		s = urls.ReplaceAllString(s, " ")
+	}
+	return s
+}

@@ -1,0 +1,144 @@
+package clean
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/sharegpt/sharegpt/pipeline"
+)
+
+// detectFile returns the language distribution of a data file's records.
+func detectFile(t *testing.T, f *LanguageFilter, path string) (map[string]int, []string) {
+	t.Helper()
+	dist := map[string]int{}
+	var langs []string
+	job := &pipeline.Job{
+		Command: "lang", Registry: pipeline.NewRegistry(pipeline.JSONFormats()...),
+		Inputs: []string{path}, Workers: 1,
+		Stages: []pipeline.Stage{stageFunc(func(rec *pipeline.Record) {
+			l := f.Detect(HumanProse(rec, 2048))
+			dist[l]++
+			langs = append(langs, l)
+		})},
+	}
+	if _, err := job.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return dist, langs
+}
+
+type stageFunc func(*pipeline.Record)
+
+func (stageFunc) Name() string { return "observe" }
+func (stageFunc) Ordered()     {}
+func (f stageFunc) Process(_ context.Context, rec *pipeline.Record, out *pipeline.Out) error {
+	f(rec)
+	out.Keep(rec)
+	return nil
+}
+
+// TestLanguageAccuracy checks detection on real data whose language is
+// known: first prompts that passed FastChat's English filter (some are in
+// fact Chinese, Korean or French, and many are a word or two), Chinese
+// ShareGPT conversations (a few are mostly Japanese or English), and the
+// long multilingual Vicuna records. The thresholds are the measured rates
+// (see the README): lingua's low-accuracy mode over all 75 languages, and
+// its high-accuracy mode over the 24 languages common in ShareGPT.
+func TestLanguageAccuracy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("loads lingua models")
+	}
+	common := []string{"en", "zh", "ko", "ja", "es", "fr", "de", "ru", "pt", "it", "vi", "ar", "tr", "pl", "nl", "id", "th", "hi", "uk", "fa", "he", "sv", "cs", "el"}
+	tests := []struct {
+		name    string
+		opts    LanguageOptions
+		file    string
+		lang    string
+		atLeast float64
+	}{
+		{"all languages", LanguageOptions{}, "../testdata/sharegpt/first_turns_2978.json", "en", 0.865},
+		{"all languages", LanguageOptions{}, "../testdata/multilingual/sharegpt_zh_1k.jsonl", "zh", 0.945},
+		{"24 languages, high accuracy", LanguageOptions{Candidates: common, HighAccuracy: true}, "../testdata/sharegpt/first_turns_2978.json", "en", 0.93},
+		{"24 languages, high accuracy", LanguageOptions{Candidates: common, HighAccuracy: true}, "../testdata/multilingual/sharegpt_zh_1k.jsonl", "zh", 0.945},
+	}
+	for _, tt := range tests {
+		f, err := NewLanguageFilter(tt.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dist, _ := detectFile(t, f, tt.file)
+		total := 0
+		for _, n := range dist {
+			total += n
+		}
+		share := float64(dist[tt.lang]) / float64(total)
+		t.Logf("%s: %s: %.1f%% %s of %d (unknown %d)", tt.name, tt.file, 100*share, tt.lang, total, dist[UnknownLanguage])
+		if share < tt.atLeast {
+			t.Errorf("%s: %s: only %.1f%% detected as %s: %v", tt.name, tt.file, 100*share, tt.lang, dist)
+		}
+	}
+	f, _ := NewLanguageFilter(LanguageOptions{})
+	_, langs := detectFile(t, f, "../testdata/sharegpt/vicuna_long_multilingual_sample.json")
+	t.Logf("vicuna_long_multilingual_sample.json: %v", langs)
+	if got := strings.Join(langs, ","); got != "en,en,ru,en,ko,en,en,en,ko,zh,en" {
+		t.Errorf("multilingual sample detected as %s", got)
+	}
+}
+
+func TestLanguageFilterPolicy(t *testing.T) {
+	en := pipeline.NewRecord("en", turns("human", "Could you please explain how photosynthesis works in plants?", "gpt", "Sure."))
+	ko := pipeline.NewRecord("ko", turns("human", "광합성이 식물에서 어떻게 작동하는지 설명해 주시겠어요?", "gpt", "네."))
+	code := pipeline.NewRecord("code", turns("human", "```\nfmt.Println(1)\n``` https://example.com/a", "gpt", "ok"))
+	tests := []struct {
+		name string
+		opts LanguageOptions
+		want string // kept ids
+	}{
+		{"keep en", LanguageOptions{Keep: []string{"en"}}, "en"},
+		{"skip ko", LanguageOptions{Skip: []string{"ko"}}, "en code"},
+		{"keep en and unknown", LanguageOptions{Keep: []string{"en"}, Unknown: "keep"}, "en code"},
+		{"skip ko and unknown", LanguageOptions{Skip: []string{"ko"}, Unknown: "skip"}, "en"},
+		{"tag", LanguageOptions{Tag: true, Keep: []string{"en"}}, "en ko code"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.Candidates = []string{"en", "ko", "zh", "de"}
+			f, err := NewLanguageFilter(tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kept []string
+			for _, r := range []*pipeline.Record{en, ko, code} {
+				r = r.Clone()
+				if reason, _ := f.apply(r); reason == "" {
+					kept = append(kept, r.ID)
+					if tt.opts.Tag {
+						if l, _ := r.StringField("lang"); l != map[string]string{"en": "en", "ko": "ko", "code": "unknown"}[r.ID] {
+							t.Errorf("%s tagged %q", r.ID, l)
+						}
+					}
+				}
+			}
+			if got := strings.Join(kept, " "); got != tt.want {
+				t.Errorf("kept %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestHumanProse(t *testing.T) {
+	rec := pipeline.NewRecord("r", turns(
+		"human", "Fix this:\n```go\nfunc main() {}\n```\nsee https://go.dev/doc and `x := 1` please",
+		"gpt", "English answer not examined",
+		"human", "второй вопрос",
+	))
+	got := strings.Join(strings.Fields(HumanProse(rec, 2048)), " ")
+	if got != "Fix this: see and please второй вопрос" {
+		t.Errorf("prose = %q", got)
+	}
+	if p := HumanProse(rec, 45); len(p) != 44 || !utf8.ValidString(p) || !strings.HasSuffix(p, "второй ") {
+		t.Errorf("cut prose = %q", p)
+	}
+}
