@@ -1,0 +1,187 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sharegpt/sharegpt/dedup"
+	"github.com/sharegpt/sharegpt/pipeline"
+)
+
+func newDedupCmd(ios *IOStreams) *cobra.Command {
+	var f ioFlags
+	var (
+		key, mode, keep, shingle string
+		normalize, stripPunct    bool
+		threshold                float64
+		ngram, perms, bands      int
+		rows                     int
+		clusters, memLimit       string
+		tempDir                  string
+		against                  []string
+	)
+	c := &cobra.Command{
+		Use:   "dedup [INPUT...]",
+		Short: "Remove exact and near-duplicate conversations",
+		Long: `Dedup removes duplicate conversations: exact duplicates (equal normalised
+keys) and, in near mode (the default), near duplicates found by MinHash LSH
+and verified by their estimated Jaccard similarity. Duplicates form clusters
+(union-find); one record of each cluster is kept (--keep) and the others are
+rejected with reason "duplicate", naming the kept record's id ("related") and
+the similarity. --against drops records that duplicate any record of other
+files (a test set, last month's dump) without writing those files' records:
+reason "duplicate-against".
+
+The inputs are read twice: once to compute a compact state per record (key
+hash, MinHash signature, length), once to write. Stdin is spooled to a
+temporary file for the second reading. The chosen LSH parameters and their
+detection curve are printed on stderr (and in --report) unless -q.`,
+		Example: `  sharegpt dedup sharegpt.json -o deduped.json --rejects dups.jsonl --clusters clusters.jsonl
+  sharegpt dedup --key first-turn --mode exact train.jsonl -o train.dedup.jsonl
+  sharegpt dedup --against test.json train.json -o train.clean.json
+  sharegpt dedup --shingle char --ngram 3 zh.jsonl -o zh.dedup.jsonl`,
+		RunE: func(c *cobra.Command, args []string) error {
+			var opt dedup.Options
+			var err error
+			if opt.Key, err = dedup.ParseKey(key); err != nil {
+				return usageError(err)
+			}
+			if opt.Mode, err = dedup.ParseMode(mode); err != nil {
+				return usageError(err)
+			}
+			if opt.Keep, err = dedup.ParseKeep(keep); err != nil {
+				return usageError(err)
+			}
+			if opt.Shingle, err = dedup.ParseShingle(shingle); err != nil {
+				return usageError(err)
+			}
+			if opt.MemoryLimit, err = parseBytes(memLimit); err != nil {
+				return usageError(fmt.Errorf("--memory-limit: %w", err))
+			}
+			opt.Normalize, opt.StripPunct = normalize, stripPunct
+			opt.Threshold, opt.NGram, opt.Permutations, opt.Bands, opt.Rows = threshold, ngram, perms, bands, rows
+			opt.TempDir = tempDir
+			if threshold == 0 {
+				return usageError(fmt.Errorf("--threshold must be in (0, 1], got 0"))
+			}
+			if slices.Contains(against, "-") {
+				return usageError(fmt.Errorf("--against cannot read stdin"))
+			}
+			job, err := f.job("dedup", args, ios)
+			if err != nil {
+				return err
+			}
+			if clusters == "-" && job.Output == "-" {
+				return usageError(fmt.Errorf("--clusters - needs -o to name a file: records go to stdout"))
+			}
+			d, err := dedup.New(opt)
+			if err != nil {
+				return usageError(err)
+			}
+			defer d.Close()
+			if !f.quiet {
+				printDedupParams(ios.ErrOut, d)
+			}
+			_, err = d.Run(c.Context(), job, dedup.RunOptions{
+				Against:      against,
+				ClustersPath: clusters,
+				Final: func(ctx context.Context, job *pipeline.Job) (*pipeline.Report, error) {
+					return f.run(ctx, job, ios)
+				},
+			})
+			if err != nil {
+				return err
+			}
+			if !f.quiet {
+				st := d.Stats()
+				fmt.Fprintf(ios.ErrOut, "dedup: %d clusters, %d duplicates, %d duplicates of --against records; %d candidate pairs, %d verified; %d state bytes per record, %.1f MB in memory, %.1f MB spilled\n",
+					st.Clusters, st.Duplicates, st.AgainstMatches, st.CandidatePairs, st.VerifiedPairs,
+					st.BytesPerRecord, float64(st.StateBytes)/1e6, float64(st.SpilledBytes)/1e6)
+			}
+			return nil
+		},
+	}
+	f.bind(c, true)
+	fl := c.Flags()
+	fl.StringVar(&key, "key", "conversation", "what is compared: conversation, first-turn (first human turn), human (all human turns), gpt (all gpt turns) or id")
+	fl.StringVar(&mode, "mode", "near", "exact (equal normalised keys) or near (MinHash LSH; includes exact)")
+	fl.StringVar(&keep, "keep", "first", "which record of a cluster is kept: first, longest (characters) or most-turns; ties go to the earliest")
+	fl.BoolVar(&normalize, "normalize", true, "compare text in Unicode NFC, case folded, white space collapsed (--normalize=false compares raw text)")
+	fl.BoolVar(&stripPunct, "strip-punct", false, "with --normalize, treat punctuation and symbols as white space")
+	fl.Float64Var(&threshold, "threshold", dedup.DefaultThreshold, "near mode: Jaccard similarity of shingle sets at or above which records are duplicates")
+	fl.IntVar(&ngram, "ngram", dedup.DefaultNGram, "near mode: shingle length in words or characters")
+	fl.StringVar(&shingle, "shingle", "word", "near mode: shingle unit, word or char (for languages written without spaces)")
+	fl.IntVar(&perms, "permutations", dedup.DefaultPermutations, "near mode: MinHash signature length")
+	fl.IntVar(&bands, "bands", 0, "near mode: LSH bands (default: derived from --threshold and --permutations)")
+	fl.IntVar(&rows, "rows", 0, "near mode: LSH rows per band (default: derived, with --bands)")
+	fl.StringVar(&clusters, "clusters", "", "write the clusters as JSONL to this file: cluster, kept id, members with their similarity to the kept one")
+	fl.StringArrayVar(&against, "against", nil, "drop records that duplicate a record of this file (repeatable); its records are never written")
+	fl.StringVar(&memLimit, "memory-limit", "", "keep at most this much signature state in memory (512MB, 2GiB); the rest is spilled to --temp-dir")
+	fl.StringVar(&tempDir, "temp-dir", "", "directory for spilled state and spooled stdin (default: the system's)")
+	return c
+}
+
+// printDedupParams prints the chosen parameters and the detection curve.
+func printDedupParams(w io.Writer, d *dedup.Deduper) {
+	o := d.Options()
+	norm := "raw text"
+	if o.Normalize {
+		norm = "normalised (NFC, case folded, white space collapsed"
+		if o.StripPunct {
+			norm += ", punctuation stripped"
+		}
+		norm += ")"
+	}
+	if o.Mode == dedup.ModeExact {
+		fmt.Fprintf(w, "dedup: exact duplicates by %s, %s; keep %s; %d state bytes per record (+ id)\n", o.Key, norm, o.Keep, d.BytesPerRecord())
+		return
+	}
+	p := d.Params()
+	fmt.Fprintf(w, "dedup: near duplicates by %s, %s %d-grams, %s; threshold %.2f; keep %s\n", o.Key, o.Shingle, o.NGram, norm, o.Threshold, o.Keep)
+	fmt.Fprintf(w, "dedup: MinHash LSH: %d permutations, %d bands x %d rows (false-positive area %.4f, false-negative area %.4f); %d state bytes per record (+ id)\n",
+		p.Permutations, p.Bands, p.Rows, p.FalsePositive, p.FalseNegative, d.BytesPerRecord())
+	var s, cand, det strings.Builder
+	for _, c := range p.Curve {
+		fmt.Fprintf(&s, " %6.2f", c.Similarity)
+		fmt.Fprintf(&cand, " %6.3f", c.Candidate)
+		fmt.Fprintf(&det, " %6.3f", c.Detected)
+	}
+	fmt.Fprintf(w, "dedup:   similarity         %s\n", s.String())
+	fmt.Fprintf(w, "dedup:   1-(1-s^r)^b        %s  (becomes a candidate)\n", cand.String())
+	fmt.Fprintf(w, "dedup:   and verified       %s  (estimate >= threshold)\n", det.String())
+}
+
+// parseBytes parses a size such as 512MB, 2GiB, 1G or 1048576; "" is 0.
+func parseBytes(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, nil
+	}
+	units := []struct {
+		suffix string
+		mult   int64
+	}{
+		{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"TIB", 1 << 40},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40}, {"B", 1},
+	}
+	upper := strings.ToUpper(s)
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(upper, u.suffix) {
+			upper, mult = strings.TrimSpace(upper[:len(upper)-len(u.suffix)]), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(upper, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("bad size %q (want a number of bytes, optionally with KB, MB, GB, KiB, MiB, GiB)", s)
+	}
+	return int64(v * float64(mult)), nil
+}
