@@ -50,8 +50,11 @@ stdout) and files (JSON, JSONL, optionally .gz or .zst).`,
 	root.SetErr(ios.ErrOut)
 	root.AddCommand(
 		newConvertCmd(ios),
+		newCleanCmd(ios),
 		newValidateCmd(ios),
 		newStatsCmd(ios),
+		newSplitCmd(ios),
+		newDedupCmd(ios),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: ExitInputError, err: fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath())}
