@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"slices"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -213,12 +214,13 @@ func (d *decoder) array(path string, elem func(i int) error) error {
 func (d *decoder) record() (*Record, error) {
 	rec := &Record{idPos: -1, convPos: -1}
 	n := 0
-	seen := make(map[string]bool, 4)
+	var seen [8]string // records have few members; no map per record
+	keys := seen[:0]
 	err := d.object("", func(key string) error {
-		if seen[key] {
+		if slices.Contains(keys, key) {
 			return d.shapeError(key, "duplicate member %q", key)
 		}
-		seen[key] = true
+		keys = append(keys, key)
 		defer func() { n++ }()
 		switch {
 		case key == "id":

@@ -288,7 +288,10 @@ func (r *Runner) decode(it *item, rep *StageReport) {
 		var err error
 		rec, err = DecodeRecord(it.el.Raw, r.Style)
 		if err != nil {
-			derr = err.(*DecodeError)
+			var ok bool
+			if derr, ok = err.(*DecodeError); !ok {
+				derr = &DecodeError{Reason: ReasonInvalidJSON, Msg: err.Error()}
+			}
 			derr.Offset += int(it.el.Offset)
 			it.el.Err = derr
 		}
