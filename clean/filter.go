@@ -191,9 +191,19 @@ func (s *Stage) blockedWord(v string) string {
 	if len(s.blocked) == 0 {
 		return ""
 	}
-	lower := strings.ToLower(v)
+	ascii := isASCII(v)
+	var lower string
 	for _, w := range s.blocked {
-		if strings.Contains(lower, w) {
+		var hit bool
+		if ascii && isASCII(w) {
+			hit = containsFoldASCII(v, w)
+		} else {
+			if lower == "" {
+				lower = strings.ToLower(v)
+			}
+			hit = strings.Contains(lower, w)
+		}
+		if hit {
 			s.mu.Lock()
 			s.wordHits[w]++
 			s.mu.Unlock()
@@ -201,6 +211,47 @@ func (s *Stage) blockedWord(v string) string {
 		}
 	}
 	return ""
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// containsFoldASCII reports whether the ASCII text s contains the
+// lower-case ASCII word w in any case, as strings.Contains(strings.ToLower(s), w)
+// would, without making the lower-case copy.
+func containsFoldASCII(s, w string) bool {
+	if w == "" {
+		return true
+	}
+	first, upper := w[0], w[0]
+	if 'a' <= first && first <= 'z' {
+		upper -= 'a' - 'A'
+	}
+	for i := 0; i+len(w) <= len(s); i++ {
+		if s[i] != first && s[i] != upper {
+			continue
+		}
+		j := 1
+		for ; j < len(w); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != w[j] {
+				break
+			}
+		}
+		if j == len(w) {
+			return true
+		}
+	}
+	return false
 }
 
 // optional applies the opt-in filters to the cleaned record.

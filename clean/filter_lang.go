@@ -99,11 +99,53 @@ func NewLanguageFilter(opts LanguageOptions) (*LanguageFilter, error) {
 // prompts ("hi", "test") are as often misdetected as not.
 const minLetters = 8
 
+// langWindow is the size of the windows that can decide a long text's
+// language early.
+const langWindow = 256
+
 // Detect returns the ISO 639-1 code of a text's language, or "unknown".
-// Texts dominated by one CJK script are decided by the script, which is
-// more reliable than lingua's n-grams on Chinese mixed with code or kanji:
-// Hangul is Korean, kana is Japanese, Han without kana is Chinese.
+// A text longer than two windows of 256 bytes is decided by its first two
+// windows when they agree (lingua's cost grows with the text; this makes
+// long texts about six times cheaper and, on the project's samples, changes
+// the outcome for 5 of 2,011 conversations, mostly prompts whose tail is a
+// paste in another language); otherwise the whole text decides.
 func (f *LanguageFilter) Detect(text string) string {
+	if len(text) > 2*langWindow {
+		a, rest := cutWords(text, langWindow)
+		b, _ := cutWords(rest, langWindow)
+		if la := f.detect(a); la != UnknownLanguage && la == f.detect(b) {
+			return la
+		}
+	}
+	return f.detect(text)
+}
+
+// cutWords splits s after at most n bytes, at the last space if there is
+// one, else on a character boundary.
+func cutWords(s string, n int) (string, string) {
+	if len(s) <= n {
+		return s, ""
+	}
+	k := strings.LastIndexAny(s[:n], " \n\t")
+	if k <= 0 {
+		k = n
+		for k < len(s) && !utf8.RuneStart(s[k]) {
+			k++
+		}
+	}
+	return s[:k], s[k:]
+}
+
+// detect decides a text's language. Texts dominated by one CJK script are
+// decided by the script, which is more reliable than lingua's n-grams on
+// Chinese mixed with code or kanji: Hangul is Korean, kana is Japanese,
+// Han without kana is Chinese. ASCII texts whose words are at least 30%
+// English function words are English: on the project's samples this rule
+// decides half of all conversations several hundred times faster than
+// lingua, and where lingua disagreed (87 of 2,542, all short technical
+// prompts such as "How do I make an HTTP request in Python?", which
+// lingua's low-accuracy mode calls Dutch or Maori) the rule was right.
+func (f *LanguageFilter) detect(text string) string {
 	var letters, han, kana, hangul int
 	for _, r := range text {
 		switch {
@@ -121,6 +163,8 @@ func (f *LanguageFilter) Detect(text string) string {
 	switch {
 	case letters < minLetters && han+kana+hangul < 2:
 		return UnknownLanguage
+	case han+kana+hangul == 0 && f.candidate("en") && looksEnglish(text):
+		return "en"
 	case hangul*10 >= letters*3 && f.candidate("ko"):
 		return "ko"
 	case kana*10 >= letters && f.candidate("ja"):
@@ -220,4 +264,60 @@ func Prose(s string) string {
 		s = urls.ReplaceAllString(s, " ")
 	}
 	return s
+}
+
+// minEnglishWords is the fewest words looksEnglish decides on.
+const minEnglishWords = 8
+
+// englishFunctionWords are frequent English words that other languages
+// written in Latin script rarely use as words.
+var englishFunctionWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`the of and to a in is that for it with as on be are this you i what how
+		can my your we do not have or an by from at if me which will was should there would use write
+		please about any so but all some they these more also like make when its them could then their
+		into our has been other than only one such using need`) {
+		m[w] = true
+	}
+	return m
+}()
+
+// looksEnglish reports whether s has at least eight words, at least 30% of
+// them English function words, and at most one letter in fifty outside
+// ASCII (names like "José" pass, Spanish or German prose does not).
+func looksEnglish(s string) bool {
+	words, common, start, letters, foreign := 0, 0, -1, 0, 0
+	var lower [16]byte
+	for i := 0; i <= len(s); i++ {
+		var c byte
+		if i < len(s) {
+			c = s[i]
+		}
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if unicode.IsLetter(r) {
+				foreign++
+			}
+			i += size - 1
+			c = ' ' // punctuation and symbols ("’", "•", no-break space) separate words
+		}
+		letter := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '\''
+		switch {
+		case letter && start < 0:
+			start = i
+		case !letter && start >= 0:
+			words++
+			letters += i - start
+			if w := s[start:i]; len(w) <= len(lower) {
+				for j := 0; j < len(w); j++ {
+					lower[j] = w[j] | 0x20 // ASCII letters and the apostrophe
+				}
+				if englishFunctionWords[string(lower[:len(w)])] {
+					common++
+				}
+			}
+			start = -1
+		}
+	}
+	return words >= minEnglishWords && common*10 >= words*3 && foreign*50 <= letters
 }

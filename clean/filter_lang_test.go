@@ -142,3 +142,79 @@ func TestHumanProse(t *testing.T) {
 		t.Errorf("cut prose = %q", p)
 	}
 }
+
+func TestDetectWindows(t *testing.T) {
+	f, err := NewLanguageFilter(LanguageOptions{Candidates: []string{"en", "fr", "de"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fr := strings.Repeat("Je voudrais que tu m'aides a ecrire une lettre pour mon proprietaire, merci beaucoup. ", 6)
+	en := strings.Repeat("Web search results: The company reported strong earnings in the third quarter, driven by growth in its cloud services and advertising business. Analysts expect the trend to continue next year as more customers move their workloads online. ", 6)
+	long := strings.Repeat("The quick brown fox jumps over the lazy dog while the farmer watches. ", 40)
+	de := "Bitte schreibe mir einen kurzen Text darueber, wie man Brot backt und warum man den Teig ruhen lassen muss. "
+	de2 := strings.Repeat(de, 2) // one window, no umlauts: lingua's rules would pick German for the whole text
+	tests := []struct {
+		name, text, want string
+	}{
+		{"two windows agree: a French prompt before an English paste", fr + en, "fr"},
+		{"short text: the whole text", de, "de"},
+		{"windows disagree: the whole text decides", de2 + long, f.detect(de2 + long)},
+	}
+	for _, tt := range tests {
+		if got := f.Detect(tt.text); got != tt.want {
+			t.Errorf("%s: got %s, want %s", tt.name, got, tt.want)
+		}
+	}
+	a, rest := cutWords(de2+long, langWindow)
+	b, _ := cutWords(rest, langWindow)
+	if la, lb := f.detect(a), f.detect(b); la != "de" || lb != "en" {
+		t.Errorf("windows of German + English: %s, %s; want de, en", la, lb)
+	}
+	if got := f.detect(fr + en); got == "fr" {
+		t.Errorf("whole text of French + long English paste: fr; the windows case tests nothing")
+	}
+}
+
+func TestCutWords(t *testing.T) {
+	tests := []struct {
+		s          string
+		n          int
+		head, tail string
+	}{
+		{"short", 10, "short", ""},
+		{"one two three", 8, "one two", " three"},
+		{"abcdefgh", 4, "abcd", "efgh"},
+		{"ééé", 3, "éé", "é"}, // no space: cut forward to a character boundary
+	}
+	for _, tt := range tests {
+		h, rest := cutWords(tt.s, tt.n)
+		if h != tt.head || rest != tt.tail {
+			t.Errorf("cutWords(%q, %d) = %q, %q; want %q, %q", tt.s, tt.n, h, rest, tt.head, tt.tail)
+		}
+	}
+}
+
+func TestLooksEnglish(t *testing.T) {
+	tests := []struct {
+		text string
+		want bool
+	}{
+		{"How do I make an HTTP request in Python?", true},
+		{"Write a unit test for this python method using pytest", true},
+		{"Write me a cover letter for an UX internship at google", true},
+		{"hello there", false}, // too few words
+		{"Haz el punto 6, en el método load_data() del archivo main.py", false},
+		{"Ich möchte, dass du für mich über die Größe der Städte schreibst", false}, // letters outside ASCII
+		{"Please write a short note to José about the meeting and the plan for it", true},
+		{"I’m sure you’re right • it’s what the team said about the plan and the budget", true},
+		{"Bitte schreibe mir einen kurzen Text darueber wie man Brot backt", false},
+		{"Je voudrais que tu m'aides a ecrire une lettre pour mon proprietaire", false},
+		{"import numpy as np; x = np.zeros((3, 3)); y = x.T @ x; print(y.shape)", false},
+		{"Can you explain what 'it's' means in this sentence, please?", true},
+	}
+	for _, tt := range tests {
+		if got := looksEnglish(tt.text); got != tt.want {
+			t.Errorf("looksEnglish(%q) = %v, want %v", tt.text, got, tt.want)
+		}
+	}
+}

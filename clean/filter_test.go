@@ -340,3 +340,38 @@ func TestFastChatReference(t *testing.T) {
 		t.Errorf("the dataset does not exercise every rule: %v", ref.Counts)
 	}
 }
+
+func TestContainsFoldASCII(t *testing.T) {
+	tests := []struct {
+		s, w string
+	}{
+		{"I am ChatGPT.", "chatgpt"},
+		{"OPENAI", "openai"},
+		{"open ai", "openai"},
+		{"chatgp", "chatgpt"},
+		{"xxChAtGpTxx", "chatgpt"},
+		{"", "openai"},
+		{"[openai]", "openai"},
+		{"Open@I", "openai"}, // '@' is not 'A' lower-cased
+		{"c", "c"},
+	}
+	for _, tt := range tests {
+		want := strings.Contains(strings.ToLower(tt.s), tt.w)
+		if got := containsFoldASCII(tt.s, tt.w); got != want {
+			t.Errorf("containsFoldASCII(%q, %q) = %v, want %v", tt.s, tt.w, got, want)
+		}
+	}
+}
+
+func FuzzContainsFoldASCII(f *testing.F) {
+	f.Add("I am ChatGPT", "chatgpt")
+	f.Fuzz(func(t *testing.T, s, w string) {
+		if !isASCII(s) || !isASCII(w) {
+			return
+		}
+		w = strings.ToLower(w)
+		if got, want := containsFoldASCII(s, w), strings.Contains(strings.ToLower(s), w); got != want {
+			t.Errorf("containsFoldASCII(%q, %q) = %v, want %v", s, w, got, want)
+		}
+	})
+}

@@ -45,6 +45,10 @@ stdout) and files (JSON, JSONL, optionally .gz or .zst).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	var prof profileFlags
+	prof.register(root)
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return prof.start() }
+	root.PersistentPostRunE = func(*cobra.Command, []string) error { return prof.stop() }
 	root.SetIn(ios.In)
 	root.SetOut(ios.Out)
 	root.SetErr(ios.ErrOut)

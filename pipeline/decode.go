@@ -450,21 +450,31 @@ func invalidUTF8Offset(s []byte) int {
 }
 
 func (d *decoder) slowString(path string, start int) (string, error) {
-	buf := make([]byte, 0, 64)
+	buf := make([]byte, 0, 256)
 	p := start
 	for {
+		// Copy the run up to the next quote, escape or control character.
+		run := p
+		for p < len(d.data) {
+			if c := d.data[p]; c == '"' || c == '\\' || c < 0x20 {
+				break
+			}
+			p++
+		}
+		if seg := d.data[run:p]; !utf8.Valid(seg) {
+			d.pos = run + invalidUTF8Offset(seg)
+			return "", &DecodeError{Reason: ReasonInvalidUTF8, Path: path, Offset: d.pos, Msg: fmt.Sprintf("invalid UTF-8 at byte %d of the string", d.pos-start)}
+		} else {
+			buf = append(buf, seg...)
+		}
 		if p >= len(d.data) {
 			d.pos = p
 			return "", d.syntaxError("unterminated string")
 		}
-		c := d.data[p]
-		switch {
+		switch c := d.data[p]; {
 		case c == '"':
 			d.pos = p + 1
 			return string(buf), nil
-		case c < 0x20:
-			d.pos = p
-			return "", d.syntaxError("control character in string")
 		case c == '\\':
 			r, n, err := d.escape(path, p)
 			if err != nil {
@@ -472,17 +482,9 @@ func (d *decoder) slowString(path string, start int) (string, error) {
 			}
 			buf = utf8.AppendRune(buf, r)
 			p += n
-		case c < 0x80:
-			buf = append(buf, c)
-			p++
 		default:
-			r, n := utf8.DecodeRune(d.data[p:])
-			if r == utf8.RuneError && n <= 1 {
-				d.pos = p
-				return "", &DecodeError{Reason: ReasonInvalidUTF8, Path: path, Offset: p, Msg: fmt.Sprintf("invalid UTF-8 at byte %d of the string", p-start)}
-			}
-			buf = append(buf, d.data[p:p+n]...)
-			p += n
+			d.pos = p
+			return "", d.syntaxError("control character in string")
 		}
 	}
 }
