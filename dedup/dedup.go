@@ -347,16 +347,34 @@ func (d *Deduper) Resolve() error {
 	if !d.signFrom.IsZero() {
 		d.timing.sign = start.Sub(d.signFrom)
 	}
-	n := d.n
-	uf := make(unionFind, n)
+	uf := make(unionFind, d.n)
 	for i := range uf {
 		uf[i] = int32(i)
 	}
+	hr := d.unionExact(uf)
+	if d.opt.Mode == ModeNear {
+		if err := d.unionNear(uf, hr[:0]); err != nil {
+			return err
+		}
+	}
+	hr = nil
+	end := d.group(uf)
+	uf = nil
+	if err := d.decide(end); err != nil {
+		return err
+	}
+	d.timing.resolve = time.Since(start)
+	d.finishStats()
+	return nil
+}
+
+// unionExact joins the rows with equal key hashes and counts the records;
+// it returns its sort buffer for reuse.
+func (d *Deduper) unionExact(uf unionFind) []hashRow {
 	st := &d.stats
 	st.AgainstRecords = d.nAgainst
-	// Exact duplicates.
 	var hr []hashRow
-	for row := range n {
+	for row := range d.n {
 		m := d.metaAt(row)
 		if m.flags&flagPresent == 0 {
 			continue
@@ -378,62 +396,107 @@ func (d *Deduper) Resolve() error {
 			st.ExactPairs++
 		}
 	}
-	// Near duplicates.
-	if d.opt.Mode == ModeNear {
-		k := d.opt.Permutations
-		sa := make([]byte, 4*k)
-		sb := make([]byte, 4*k)
-		buf := make([]byte, chunkRows*8)
-		for _, col := range d.bands {
-			hr = hr[:0]
-			for ci := 0; int64(ci)*chunkRows < n; ci++ {
-				data, err := col.chunk(ci, buf)
-				if err != nil {
-					return err
-				}
-				hs := bytesU64(data)
-				for i, h := range hs {
-					row := int64(ci)*chunkRows + int64(i)
-					if row >= n {
-						break
-					}
-					if d.metaAt(row).flags&flagSigned != 0 {
-						hr = append(hr, hashRow{h, int32(row)})
-					}
-				}
+	return hr
+}
+
+// unionNear joins verified candidate pairs, band by band: the rows of a
+// band are sorted by their band hash, and rows with equal hashes are
+// candidates.
+func (d *Deduper) unionNear(uf unionFind, hr []hashRow) error {
+	v := d.newVerifier()
+	buf := make([]byte, chunkRows*8)
+	for _, col := range d.bands {
+		var err error
+		if hr, err = d.bandRows(col, hr[:0], buf); err != nil {
+			return err
+		}
+		slices.SortFunc(hr, cmpHashRow)
+		for lo := 0; lo < len(hr); {
+			hi := lo + 1
+			for hi < len(hr) && hr[hi].h == hr[lo].h {
+				hi++
 			}
-			slices.SortFunc(hr, cmpHashRow)
-			for lo := 0; lo < len(hr); {
-				hi := lo + 1
-				for hi < len(hr) && hr[hi].h == hr[lo].h {
-					hi++
-				}
-				for x := lo + 1; x < hi; x++ {
-					a := hr[x].row
-					for y := max(lo, x-bucketCap); y < x; y++ {
-						b := hr[y].row
-						if uf.find(a) == uf.find(b) {
-							continue
-						}
-						st.CandidatePairs++
-						if err := d.sig.get(int64(a), sa); err != nil {
-							return err
-						}
-						if err := d.sig.get(int64(b), sb); err != nil {
-							return err
-						}
-						if similarity(bytesU32(sa), bytesU32(sb)) >= d.opt.Threshold {
-							st.VerifiedPairs++
-							uf.union(a, b)
-						}
-					}
-				}
-				lo = hi
+			if err := d.unionBucket(uf, v, hr[lo:hi]); err != nil {
+				return err
+			}
+			lo = hi
+		}
+	}
+	return nil
+}
+
+// bandRows appends the (band hash, row) pairs of the signed rows.
+func (d *Deduper) bandRows(col *column, hr []hashRow, buf []byte) ([]hashRow, error) {
+	for ci := 0; int64(ci)*chunkRows < d.n; ci++ {
+		data, err := col.chunk(ci, buf)
+		if err != nil {
+			return nil, err
+		}
+		for i, h := range bytesU64(data) {
+			row := int64(ci)*chunkRows + int64(i)
+			if row >= d.n {
+				break
+			}
+			if d.metaAt(row).flags&flagSigned != 0 {
+				hr = append(hr, hashRow{h, int32(row)})
 			}
 		}
 	}
-	hr = nil
-	// Group rows by cluster root (counting sort), in row order.
+	return hr, nil
+}
+
+// unionBucket verifies the candidate pairs of one LSH bucket: each row
+// against at most bucketCap rows before it that are not yet in its
+// cluster.
+func (d *Deduper) unionBucket(uf unionFind, v *verifier, bucket []hashRow) error {
+	st := &d.stats
+	for x := 1; x < len(bucket); x++ {
+		a := bucket[x].row
+		for y := max(0, x-bucketCap); y < x; y++ {
+			b := bucket[y].row
+			if uf.find(a) == uf.find(b) {
+				continue
+			}
+			st.CandidatePairs++
+			sim, err := v.similarity(a, b)
+			if err != nil {
+				return err
+			}
+			if sim >= d.opt.Threshold {
+				st.VerifiedPairs++
+				uf.union(a, b)
+			}
+		}
+	}
+	return nil
+}
+
+// verifier estimates the similarity of two rows from their signatures.
+type verifier struct {
+	d      *Deduper
+	sa, sb []byte
+}
+
+func (d *Deduper) newVerifier() *verifier {
+	k := d.opt.Permutations
+	return &verifier{d: d, sa: make([]byte, 4*k), sb: make([]byte, 4*k)}
+}
+
+func (v *verifier) similarity(a, b int32) (float64, error) {
+	if err := v.d.sig.get(int64(a), v.sa); err != nil {
+		return 0, err
+	}
+	if err := v.d.sig.get(int64(b), v.sb); err != nil {
+		return 0, err
+	}
+	return similarity(bytesU32(v.sa), bytesU32(v.sb)), nil
+}
+
+// group puts the rows in d.members grouped by cluster root (a counting
+// sort), in row order within a group, and returns the end of each root's
+// group: root r's group is d.members[end[r-1]:end[r]] (from 0 for r = 0).
+func (d *Deduper) group(uf unionFind) []int32 {
+	n := d.n
 	count := make([]int32, n+1)
 	for row := range n {
 		count[uf.find(int32(row))+1]++
@@ -447,9 +510,14 @@ func (d *Deduper) Resolve() error {
 		d.members[count[r]] = int32(row)
 		count[r]++
 	}
-	// count[r] is now the end of r's group; its start is the end of r-1's.
-	uf = nil
-	nIn := n - d.nAgainst
+	return count
+}
+
+// decide makes the clusters of two or more rows, chooses each one's kept
+// row and records for every other input row the kept row, its similarity
+// to it and the cluster.
+func (d *Deduper) decide(end []int32) error {
+	nIn := d.n - d.nAgainst
 	d.decKept = make([]int32, nIn)
 	d.decSim = make([]float32, nIn)
 	d.decClus = make([]int32, nIn)
@@ -457,70 +525,80 @@ func (d *Deduper) Resolve() error {
 		d.decKept[i] = -1
 		d.decClus[i] = -1
 	}
-	var sa, sb []byte
+	var v *verifier
 	if d.sig != nil {
-		sa, sb = make([]byte, 4*d.opt.Permutations), make([]byte, 4*d.opt.Permutations)
+		v = d.newVerifier()
 	}
-	for r := range n {
-		end, first := count[r], int32(0)
+	for r := range d.n {
+		first := int32(0)
 		if r > 0 {
-			first = count[r-1]
+			first = end[r-1]
 		}
-		size := end - first
-		if size < 2 {
+		group := d.members[first:end[r]]
+		if len(group) < 2 || group[len(group)-1] < int32(d.nAgainst) {
+			continue // a single row, or --against records only
+		}
+		if err := d.decideCluster(v, first, group); err != nil {
+			return err
+		}
+	}
+	d.stats.Clusters = int64(len(d.clusters))
+	return nil
+}
+
+// decideCluster chooses the kept row of one cluster and decides its
+// other input rows.
+func (d *Deduper) decideCluster(v *verifier, first int32, group []int32) error {
+	st := &d.stats
+	against := int32(d.nAgainst)
+	c := cluster{first: first, n: int32(len(group))}
+	if group[0] < against {
+		c.against, c.kept = true, group[0]
+	} else {
+		c.kept = d.choose(group)
+	}
+	id := int32(len(d.clusters))
+	km := d.metaAt(int64(c.kept))
+	for _, row := range group {
+		if row < against {
 			continue
 		}
-		group := d.members[first:end]
-		if group[len(group)-1] < int32(d.nAgainst) {
-			continue // --against records only
+		i := int64(row - against)
+		d.decClus[i] = id
+		if row == c.kept {
+			continue
 		}
-		c := cluster{first: first, n: size}
-		if group[0] < int32(d.nAgainst) {
-			c.against, c.kept = true, group[0]
+		sim := float32(1)
+		m := d.metaAt(int64(row))
+		if v != nil && (m.hash != km.hash || m.flags&flagKeyed == 0) && m.flags&flagSigned != 0 && km.flags&flagSigned != 0 {
+			s, err := v.similarity(row, c.kept)
+			if err != nil {
+				return err
+			}
+			sim = float32(s)
+		}
+		d.decKept[i], d.decSim[i] = c.kept, sim
+		if c.against {
+			st.AgainstMatches++
 		} else {
-			c.kept = d.choose(group)
+			st.Duplicates++
 		}
-		id := int32(len(d.clusters))
-		km := d.metaAt(int64(c.kept))
-		for _, row := range group {
-			if row < int32(d.nAgainst) || row == c.kept {
-				if row >= int32(d.nAgainst) {
-					d.decClus[int64(row)-d.nAgainst] = id
-				}
-				continue
-			}
-			sim := float32(1)
-			m := d.metaAt(int64(row))
-			if d.sig != nil && (m.hash != km.hash || m.flags&flagKeyed == 0) && m.flags&flagSigned != 0 && km.flags&flagSigned != 0 {
-				if err := d.sig.get(int64(row), sa); err != nil {
-					return err
-				}
-				if err := d.sig.get(int64(c.kept), sb); err != nil {
-					return err
-				}
-				sim = float32(similarity(bytesU32(sa), bytesU32(sb)))
-			}
-			i := int64(row) - d.nAgainst
-			d.decKept[i], d.decSim[i], d.decClus[i] = c.kept, sim, id
-			if c.against {
-				st.AgainstMatches++
-			} else {
-				st.Duplicates++
-			}
-		}
-		st.LargestCluster = max(st.LargestCluster, int64(size))
-		d.clusters = append(d.clusters, c)
 	}
-	st.Clusters = int64(len(d.clusters))
-	d.timing.resolve = time.Since(start)
+	st.LargestCluster = max(st.LargestCluster, int64(len(group)))
+	d.clusters = append(d.clusters, c)
+	return nil
+}
+
+// finishStats fills in the memory and timing figures.
+func (d *Deduper) finishStats() {
+	st := &d.stats
 	st.BytesPerRecord = d.BytesPerRecord()
 	d.st.mu.Lock()
-	st.StateBytes = d.st.inMem + d.st.pinned + int64(len(d.ids)) + n*(4+4+12+16)
+	st.StateBytes = d.st.inMem + d.st.pinned + int64(len(d.ids)) + d.n*(4+4+12+16)
 	st.SpilledBytes = d.st.spilled
 	d.st.mu.Unlock()
 	st.SignSeconds = round4(d.timing.sign.Seconds())
 	st.ResolveSeconds = round4(d.timing.resolve.Seconds())
-	return nil
 }
 
 // choose picks the kept row of a cluster of input rows (in row order) by

@@ -40,18 +40,18 @@ func generate(t *testing.T, opts Options, n int, recs []*pipeline.Record) ([]byt
 func TestDeterministic(t *testing.T) {
 	recs := sample(t)
 	opts := Options{Seed: 7, HTML: true, Noise: 0.1, Dup: 0.05, Near: 0.05}
-	a, kinds := generate(t, opts, 2000, recs)
-	b, _ := generate(t, opts, 2000, recs)
+	a, kinds := generate(t, opts, 1000, recs)
+	b, _ := generate(t, opts, 1000, recs)
 	if string(a) != string(b) {
 		t.Fatal("same seed, different output")
 	}
-	c, _ := generate(t, Options{Seed: 8, HTML: true, Noise: 0.1, Dup: 0.05, Near: 0.05}, 2000, recs)
-	if string(a) == string(c) {
+	c, _ := generate(t, Options{Seed: 8, HTML: true, Noise: 0.1, Dup: 0.05, Near: 0.05}, 200, recs)
+	if string(a[:len(c)]) == string(c) {
 		t.Fatal("different seeds, same output")
 	}
-	for k, want := range map[Kind]int{ExactDup: 100, NearDup: 100} {
+	for k, want := range map[Kind]int{ExactDup: 50, NearDup: 50} {
 		if got := kinds[k]; got < want*6/10 || got > want*14/10 {
-			t.Errorf("kind %d: %d of 2000, want about %d", k, got, want)
+			t.Errorf("kind %d: %d of 1000, want about %d", k, got, want)
 		}
 	}
 	for _, s := range []string{`<div class=\"markdown prose`, `Copy code</button>`, ` chars / `, `<span class=\"hljs-`} {
