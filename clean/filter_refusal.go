@@ -65,22 +65,32 @@ func newPhraseMatcher(phrases []string) *phraseMatcher {
 func (m *phraseMatcher) match(text string) string {
 	lower := strings.ToLower(text)
 	for _, p := range m.phrases {
-		for from := 0; ; {
-			i := strings.Index(lower[from:], p)
-			if i < 0 {
-				break
-			}
-			i += from
-			if wordBoundary(lower, i) && wordBoundary(lower, i+len(p)) {
-				m.mu.Lock()
-				m.counts[p]++
-				m.mu.Unlock()
-				return p
-			}
-			from = i + 1
+		if ContainsPhrase(lower, p) {
+			m.mu.Lock()
+			m.counts[p]++
+			m.mu.Unlock()
+			return p
 		}
 	}
 	return ""
+}
+
+// ContainsPhrase reports whether text holds phrase on word boundaries
+// (letters, digits and '_' are word characters). It compares bytes: pass
+// both in lower case for a case-insensitive match, as the refusal filter
+// does.
+func ContainsPhrase(text, phrase string) bool {
+	for from := 0; ; {
+		i := strings.Index(text[from:], phrase)
+		if i < 0 {
+			return false
+		}
+		i += from
+		if wordBoundary(text, i) && wordBoundary(text, i+len(phrase)) {
+			return true
+		}
+		from = i + 1
+	}
 }
 
 // wordBoundary reports whether position i in s is not inside a word.

@@ -59,6 +59,7 @@ stdout) and files (JSON, JSONL, optionally .gz or .zst).`,
 		newStatsCmd(ios),
 		newSplitCmd(ios),
 		newDedupCmd(ios),
+		newAugmentCmd(ios),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: ExitInputError, err: fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath())}

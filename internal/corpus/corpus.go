@@ -5,6 +5,15 @@
 // edited near-duplicates, drawn from weighted sources so that the mix of
 // languages, code, tables and lengths is that of the real samples.
 //
+// A few thousand real conversations cannot make 90,000 distinct ones by
+// repetition: FastChat's value-duplication filter and any deduplicator
+// would remove almost all of them. With Options.Mosaic each original
+// record is a real conversation whose assistant turns are each cut at a
+// block boundary (blank line outside code fences) and completed with the
+// second half of an assistant turn of another real conversation of the
+// same source: the markup, code, tables, lengths and language stay real,
+// and originals are distinct and not near-duplicates of each other.
+//
 // The same Options and sources give the same bytes.
 package corpus
 
@@ -38,6 +47,9 @@ type Options struct {
 	// Dup is the share of records that re-share an earlier record
 	// exactly (new id); Near the share that re-share it with a small edit.
 	Dup, Near float64
+	// Mosaic makes every original distinct (see the package comment);
+	// otherwise originals are real records under new ids.
+	Mosaic bool
 }
 
 // Generator makes records one at a time.
@@ -51,7 +63,13 @@ type Generator struct {
 	n       int
 }
 
-type pick struct{ src, idx int }
+// pick says how an original was made: a record of a source and, in
+// mosaic mode, the partner whose assistant turns complete its own
+// (-1: none).
+type pick struct {
+	src, idx, partner int
+	cuts              uint64 // seeds the choice of cut points
+}
 
 // New returns a generator over the sources, which must hold records.
 func New(opts Options, sources ...Source) (*Generator, error) {
@@ -93,6 +111,9 @@ func (g *Generator) Next() (*pipeline.Record, Kind, error) {
 		g.emitted = append(g.emitted, p)
 	}
 	rec := g.sources[p.src].Records[p.idx].Clone()
+	if p.partner >= 0 {
+		mosaic(rec, g.sources[p.src].Records[p.partner], p.cuts)
+	}
 	if kind == NearDup {
 		g.edit(rec)
 	}
@@ -109,13 +130,75 @@ func (g *Generator) Next() (*pipeline.Record, Kind, error) {
 // draw picks a source by weight and a record of it uniformly.
 func (g *Generator) draw() pick {
 	x := g.rng.Float64() * g.total
-	for i, s := range g.sources {
-		if x < s.Weight || i == len(g.sources)-1 {
-			return pick{i, g.rng.IntN(len(s.Records))}
-		}
-		x -= s.Weight
+	i := 0
+	for ; i < len(g.sources)-1 && x >= g.sources[i].Weight; i++ {
+		x -= g.sources[i].Weight
 	}
-	panic("unreachable")
+	n := len(g.sources[i].Records)
+	p := pick{src: i, idx: g.rng.IntN(n), partner: -1}
+	if g.opts.Mosaic && n > 1 {
+		p.partner = (p.idx + 1 + g.rng.IntN(n-1)) % n
+		p.cuts = g.rng.Uint64()
+	}
+	return p
+}
+
+// mosaic cuts each assistant turn of rec after a random number of its
+// blocks and completes it with a random tail of an assistant turn of
+// other (taken in turn).
+func mosaic(rec, other *pipeline.Record, cuts uint64) {
+	rng := rand.New(rand.NewPCG(cuts, 0x6d6f73))
+	var tails [][]string
+	for _, t := range other.Conversations {
+		if t.From == "gpt" {
+			b := blocks(t.Value)
+			tails = append(tails, b[rng.IntN(len(b)):])
+		}
+	}
+	if len(tails) == 0 {
+		return
+	}
+	k := 0
+	for i := range rec.Conversations {
+		t := &rec.Conversations[i]
+		if t.From != "gpt" {
+			continue
+		}
+		b := blocks(t.Value)
+		head := b[:1+rng.IntN(len(b))]
+		t.Value = strings.Join(append(head[:len(head):len(head)], tails[k%len(tails)]...), "\n\n")
+		k++
+	}
+}
+
+// blocks splits Markdown at blank lines outside fenced code blocks.
+func blocks(md string) []string {
+	var out []string
+	var cur []string
+	fence := ""
+	for _, line := range strings.Split(md, "\n") {
+		trim := strings.TrimSpace(line)
+		switch {
+		case fence != "" && strings.HasPrefix(trim, fence):
+			fence = ""
+		case fence == "" && (strings.HasPrefix(trim, "```") || strings.HasPrefix(trim, "~~~")):
+			fence = trim[:3]
+		case fence == "" && trim == "":
+			if len(cur) > 0 {
+				out = append(out, strings.Join(cur, "\n"))
+				cur = cur[:0]
+			}
+			continue
+		}
+		cur = append(cur, line)
+	}
+	if len(cur) > 0 {
+		out = append(out, strings.Join(cur, "\n"))
+	}
+	if len(out) == 0 {
+		out = []string{md}
+	}
+	return out
 }
 
 // ID returns the n-th generated id: seven base-62 characters, like

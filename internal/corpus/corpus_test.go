@@ -96,3 +96,60 @@ func TestMarkdownUnchanged(t *testing.T) {
 		}
 	}
 }
+
+func TestMosaicDistinct(t *testing.T) {
+	recs := sample(t)
+	g, err := New(Options{Seed: 3, Mosaic: true}, Source{Name: "sample", Weight: 1, Records: recs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	firsts := map[string]string{} // first human + first gpt value -> id, FastChat's value-duplication key
+	code, repeats, originals := 0, 0, 0
+	for range 5000 {
+		rec, kind, err := g.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kind != Original || len(rec.Conversations) < 2 {
+			continue
+		}
+		originals++
+		key := rec.Conversations[0].Value + "\x00" + rec.Conversations[1].Value
+		if _, ok := firsts[key]; ok {
+			repeats++
+		}
+		firsts[key] = rec.ID
+	}
+	// Cuts fall between blocks, never inside a code block: every block of
+	// a turn whose fences are balanced has balanced fences.
+	for _, r := range recs {
+		for _, tu := range r.Conversations {
+			if strings.Count(tu.Value, "```")%2 != 0 {
+				continue // the real turn ends inside a code block
+			}
+			for _, b := range blocks(tu.Value) {
+				if strings.Count(b, "```")%2 != 0 {
+					code++
+				}
+			}
+		}
+	}
+	if code > 0 {
+		t.Errorf("%d blocks with an unbalanced code fence: a cut inside a code block", code)
+	}
+	// 5,000 draws from 1,000 records would repeat most first exchanges;
+	// mosaics repeat one only when base, partner and both cuts coincide.
+	if repeats*200 > originals {
+		t.Errorf("%d of %d originals repeat an earlier first exchange, want under 0.5%%", repeats, originals)
+	}
+	t.Logf("%d of %d originals repeat an earlier first exchange", repeats, originals)
+}
+
+func TestBlocks(t *testing.T) {
+	md := "Intro.\n\n```python\nx = 1\n\ny = 2\n```\n\n- a\n- b\n\nEnd."
+	got := blocks(md)
+	want := []string{"Intro.", "```python\nx = 1\n\ny = 2\n```", "- a\n- b", "End."}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("blocks = %q, want %q", got, want)
+	}
+}

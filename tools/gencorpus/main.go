@@ -5,7 +5,7 @@
 //
 //	go run ./tools/gencorpus -size 1GB -o big.json
 //	go run ./tools/gencorpus -html -n 5000 -noise 0.1 -o raw-5k.json
-//	go run ./tools/gencorpus -html -size 1GB -dup 0.04 -near 0.03 \
+//	go run ./tools/gencorpus -html -mosaic -size 1GB -dup 0.04 -near 0.03 \
 //	    -from testdata/sharegpt/sharegpt_v3_sample_1000.json:0.85,testdata/multilingual/sharegpt_zh_1k.jsonl:0.1,testdata/sharegpt/vicuna_long_multilingual_sample.json:0.05 \
 //	    -o raw-1g.json
 package main
@@ -37,6 +37,7 @@ func main() {
 	flag.Float64Var(&opts.Noise, "noise", 0, "share of turns with scraper noise (with -html)")
 	flag.Float64Var(&opts.Dup, "dup", 0, "share of exact re-shares")
 	flag.Float64Var(&opts.Near, "near", 0, "share of near-duplicate re-shares")
+	flag.BoolVar(&opts.Mosaic, "mosaic", false, "make every original distinct: assistant turns completed from another conversation")
 	flag.Parse()
 	opts.Seed = *seed
 	if err := run(context.Background(), *from, *out, *size, *n, opts, *stats); err != nil {

@@ -1,0 +1,52 @@
+// Package augment makes new training conversations from existing ones
+// through a locally hosted chat model that speaks the OpenAI API
+// (FastChat's openai_api_server, vLLM, llama.cpp's llama-server, Ollama).
+//
+// # Methods
+//
+// Backtranslation sends each selected turn to the model to be translated
+// into a pivot language and then back into the turn's own language;
+// paraphrase asks for the same meaning in other words. Each pivot (and
+// each variant) of a record gives one augmented record, with the id
+// ORIGINALID#bt-de-0 (ORIGINALID#para-0 for paraphrases) and two fields:
+// augmented_from (the original id) and augmentation (method, pivot, model,
+// prompt version, similarity). Turns of other roles are copied unchanged.
+// An augmented record is all or nothing: if one of its turns fails a gate,
+// the record is rejected with that turn's reason.
+//
+// # Protection and gates
+//
+// Code blocks, inline code, URLs and Markdown tables are replaced by
+// placeholders ([[CODE_1]], [[URL_2]], [[TABLE_3]]) before a text is sent
+// and restored in the answer; an answer that lost a placeholder
+// (placeholder-missing) or altered, repeated or moved one
+// (placeholder-altered) is rejected. Every answer then passes gates, each
+// with its reason code: empty-answer, refusal (a refusal phrase absent from
+// the source), truncated (the model hit max_tokens), wrong-language
+// (lingua: the pivot text must be in the pivot language, the final text in
+// the source's language), length-ratio, too-similar and too-different (chrF
+// against the source, outside [MinSim, MaxSim]). A request that failed for
+// good is request-failed; work left undone by a stop is stopped.
+//
+// # Requests, faults and the cache
+//
+// Requests go out over plain net/http, at most Concurrency at a time and
+// at most RPS per second. Connection errors, timeouts, malformed answers,
+// 429 and 5xx are retried with exponential backoff and jitter, honouring
+// Retry-After; other 4xx are not retried. After MaxConsecutiveFailures
+// requests in a row failed for good, no new request is sent: every record
+// still passes through (its pending augmentations rejected as stopped), so
+// everything finished so far is written, and [Augmenter.Stopped] says why.
+// The MaxRequests and MaxTotalTokens budgets stop the same way.
+//
+// Every answer is written to a content-addressed cache before it is used
+// (one file per answer, written to a temporary name, fsynced and renamed).
+// The key covers the model, the messages and the sampling parameters, not
+// the server's address. A rerun of the same command, after a kill -9 or a
+// stop, takes every answer it already has from the cache, sends only the
+// requests that never got an answer, and writes the same output as an
+// uninterrupted run; identical requests within a run are sent once.
+//
+// The API key (OPENAI_API_KEY) is sent as a bearer token and appears in no
+// error, report or dry-run output.
+package augment

@@ -1,0 +1,228 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sharegpt/sharegpt/augment"
+	"github.com/sharegpt/sharegpt/clean"
+	"github.com/sharegpt/sharegpt/pipeline"
+)
+
+type augmentFlags struct {
+	baseURL, model, method, pivots, roles string
+	promptFile, refusalPhrases, languages string
+	extraBody, cache                      string
+	timeout                               time.Duration
+	temperature                           float64
+	maxTokens, variants, concurrency      int
+	retries, maxFailures                  int
+	rps, minSim, maxSim, minRatio         float64
+	maxRatio                              float64
+	maxRequests, maxTotalTokens           int64
+	dropOriginal, dryRun                  bool
+}
+
+func newAugmentCmd(ios *IOStreams) *cobra.Command {
+	var f ioFlags
+	var af augmentFlags
+	c := &cobra.Command{
+		Use:   "augment [INPUT...]",
+		Short: "Backtranslate or paraphrase turns through a locally hosted chat model",
+		Long: `Augment makes new conversations from existing ones through a chat model served
+over the OpenAI API (FastChat's openai_api_server, vLLM, llama.cpp's
+llama-server, Ollama). --method backtranslate translates each selected turn
+into each --pivot language and back; --method paraphrase rewrites it with the
+same meaning. Each record is written, followed by its augmented copies
+(ORIGINALID#bt-de-0, ORIGINALID#para-0) with the fields augmented_from and
+augmentation (method, pivot, model, prompt version, similarity).
+
+Code blocks, inline code, URLs and tables are replaced by placeholders before
+a text is sent and restored afterwards. Reject reasons: placeholder-missing,
+placeholder-altered, empty-answer, refusal, truncated, wrong-language,
+length-ratio, too-similar, too-different (chrF outside [--min-sim,
+--max-sim]), request-failed, stopped; with --drop-original also
+nothing-to-augment and missing-id.
+
+Every answer is stored in the --cache directory before it is used: rerun the
+same command after an interruption, a kill or a stop, and only the requests
+that never got an answer are sent; the output is that of an uninterrupted run.
+Connection errors, timeouts, malformed answers, 429 and 5xx are retried with
+backoff (honouring Retry-After); after --max-consecutive-failures requests in
+a row failed for good, or when --max-requests or --max-total-tokens is spent,
+no more requests are sent, everything finished so far is written, and the
+command says so (exit status 1 after failures, 0 after a budget). The API key
+is read from OPENAI_API_KEY and never printed.`,
+		Example: `  sharegpt augment -i clean.jsonl -o augmented.jsonl --base-url http://127.0.0.1:8000/v1 --pivot de,fr,zh
+  sharegpt augment -i clean.jsonl -o para.jsonl --method paraphrase --roles all --rejects rejected.jsonl
+  sharegpt augment -i clean.jsonl --pivot de --dry-run | head`,
+		RunE: func(c *cobra.Command, args []string) error {
+			opts, err := af.options(c)
+			if err != nil {
+				return usageError(err)
+			}
+			job, err := f.job("augment", args, ios)
+			if err != nil {
+				return err
+			}
+			if af.dryRun {
+				opts.DryRun = ios.Out
+				job.Output = ""
+			}
+			if err := opts.Validate(); err != nil {
+				return usageError(err)
+			}
+			aug, err := augment.New(c.Context(), opts)
+			if err != nil {
+				return err
+			}
+			rep, err := runAugment(c.Context(), &f, job, aug, ios)
+			if err != nil {
+				return err
+			}
+			st := aug.Stats()
+			if !f.quiet {
+				rep.WriteTable(ios.ErrOut)
+				st.WriteText(ios.ErrOut)
+			}
+			stop := aug.Stopped()
+			if stop == nil {
+				return nil
+			}
+			msg := fmt.Sprintf("augment stopped: %s; everything finished so far is written and its answers are cached in %s: rerun the same command to go on", stop.Detail, opts.CacheDir)
+			if stop.Cause == augment.StopFailures {
+				return &exitError{code: ExitFailure, err: fmt.Errorf("%s", msg)}
+			}
+			fmt.Fprintf(ios.ErrOut, "sharegpt: %s\n", msg)
+			return nil
+		},
+	}
+	f.bind(c, true)
+	fl := c.Flags()
+	fl.StringVar(&af.baseURL, "base-url", augment.DefaultBaseURL, "OpenAI-compatible API root")
+	fl.StringVar(&af.model, "model", "", "model name (default: the first model the server lists)")
+	fl.DurationVar(&af.timeout, "timeout", augment.DefaultTimeout, "time limit of one request")
+	fl.Float64Var(&af.temperature, "temperature", augment.DefaultTemperature, "sampling temperature")
+	fl.IntVar(&af.maxTokens, "max-tokens", 0, "answer token limit of each request (default: 4 x the tokens sent + 64)")
+	fl.StringVar(&af.extraBody, "extra-body", "", `JSON object merged into every request (e.g. '{"top_p":0.9,"seed":1}'); part of the cache key`)
+	fl.StringVar(&af.method, "method", string(augment.Backtranslate), "backtranslate or paraphrase")
+	fl.StringVar(&af.pivots, "pivot", "de", "pivot languages for backtranslate (ISO 639-1, comma-separated)")
+	fl.StringVar(&af.roles, "roles", "human", "turns to rewrite: human, gpt or all")
+	fl.IntVar(&af.variants, "variants", 1, "augmented records per record and pivot (distinct requests; use a temperature above 0)")
+	fl.StringVar(&af.promptFile, "prompt-file", "", "JSON file of versioned prompt templates replacing the built-in ones")
+	fl.BoolVar(&af.dropOriginal, "drop-original", false, "write only the augmented records")
+	fl.Float64Var(&af.minSim, "min-sim", augment.DefaultMinSim, "reject answers whose chrF to the source is below this (drifted)")
+	fl.Float64Var(&af.maxSim, "max-sim", augment.DefaultMaxSim, "reject answers whose chrF to the source is above this (adds nothing)")
+	fl.Float64Var(&af.minRatio, "min-length-ratio", augment.DefaultMinLengthRatio, "reject answers shorter than this times the source")
+	fl.Float64Var(&af.maxRatio, "max-length-ratio", augment.DefaultMaxLengthRatio, "reject answers longer than this times the source")
+	fl.StringVar(&af.languages, "languages", "", "candidate languages of the language check (ISO 639-1, comma-separated; default all 75, about 160 MB)")
+	fl.StringVar(&af.refusalPhrases, "refusal-phrases", "", "file of refusal phrases, one per line, replacing the built-in list")
+	fl.IntVar(&af.concurrency, "concurrency", augment.DefaultConcurrency, "requests in flight")
+	fl.Float64Var(&af.rps, "rps", 0, "requests per second at most (0: no limit)")
+	fl.IntVar(&af.retries, "retries", augment.DefaultRetries, "retries of a request after a connection error, timeout, malformed answer, 429 or 5xx")
+	fl.IntVar(&af.maxFailures, "max-consecutive-failures", augment.DefaultMaxConsecutiveFailures, "stop sending after this many requests in a row failed for good")
+	fl.StringVar(&af.cache, "cache", "", "answer cache directory (default: the user cache directory's sharegpt/augment)")
+	fl.Int64Var(&af.maxRequests, "max-requests", 0, "budget: stop after sending this many requests, retries included (0: no limit)")
+	fl.Int64Var(&af.maxTotalTokens, "max-total-tokens", 0, "budget: stop once this many tokens (prompt + completion) are used (0: no limit)")
+	fl.BoolVar(&af.dryRun, "dry-run", false, "print the requests that would be sent (JSONL on stdout) and send nothing")
+	return c
+}
+
+// options turns the flags into augment options.
+func (af *augmentFlags) options(c *cobra.Command) (augment.Options, error) {
+	o := augment.DefaultOptions()
+	var err error
+	if o.Method, err = augment.ParseMethod(af.method); err != nil {
+		return o, err
+	}
+	if o.Roles, err = augment.ParseRoles(af.roles); err != nil {
+		return o, err
+	}
+	o.Pivots = nil
+	if o.Method == augment.Backtranslate {
+		if o.Pivots, err = augment.ParsePivots(af.pivots); err != nil {
+			return o, fmt.Errorf("--pivot: %w", err)
+		}
+	} else if c.Flags().Changed("pivot") {
+		return o, fmt.Errorf("--pivot applies only to --method backtranslate")
+	}
+	if af.languages != "" {
+		if o.Languages, err = clean.ParseLanguages(af.languages); err != nil {
+			return o, fmt.Errorf("--languages: %w", err)
+		}
+	}
+	if o.ExtraBody, err = augment.ParseExtraBody(af.extraBody); err != nil {
+		return o, fmt.Errorf("--extra-body: %w", err)
+	}
+	if af.promptFile != "" {
+		if o.Prompts, err = augment.LoadPrompts(af.promptFile); err != nil {
+			return o, err
+		}
+	}
+	if af.refusalPhrases != "" {
+		if o.RefusalPhrases, err = readLines(af.refusalPhrases); err != nil {
+			return o, fmt.Errorf("--refusal-phrases: %w", err)
+		}
+	}
+	o.CacheDir = af.cache
+	if o.CacheDir == "" {
+		dir, err := os.UserCacheDir()
+		if err != nil {
+			return o, fmt.Errorf("no --cache given and no user cache directory: %w", err)
+		}
+		o.CacheDir = filepath.Join(dir, "sharegpt", "augment")
+	}
+	o.BaseURL, o.Model, o.APIKey = af.baseURL, af.model, os.Getenv("OPENAI_API_KEY")
+	o.Timeout, o.Temperature, o.MaxTokens = af.timeout, af.temperature, af.maxTokens
+	o.Variants, o.DropOriginal = af.variants, af.dropOriginal
+	o.MinSim, o.MaxSim, o.MinLengthRatio, o.MaxLengthRatio = af.minSim, af.maxSim, af.minRatio, af.maxRatio
+	o.Concurrency, o.RPS, o.Retries, o.MaxConsecutiveFailures = af.concurrency, af.rps, af.retries, af.maxFailures
+	o.MaxRequests, o.MaxTotalTokens = af.maxRequests, af.maxTotalTokens
+	return o, nil
+}
+
+// runAugment runs the job with a progress bar for people that shows
+// requests and tokens per second.
+func runAugment(ctx context.Context, f *ioFlags, job *pipeline.Job, aug *augment.Augmenter, ios *IOStreams) (*pipeline.Report, error) {
+	if !ios.StderrTTY || f.quiet {
+		return aug.Run(ctx, job)
+	}
+	bar := newProgressBar(ios, job.Inputs)
+	var records int64
+	progress := make(chan [2]int64, 1)
+	job.Progress = func(recs, bytes int64) {
+		select {
+		case <-progress:
+		default:
+		}
+		progress <- [2]int64{recs, bytes}
+	}
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case p := <-progress:
+				records = p[0]
+				bar.Set64(p[1])
+			case <-tick.C:
+			case <-done:
+				return
+			}
+			st := aug.Stats()
+			bar.Describe(fmt.Sprintf("%d records, %d requests (%.1f/s, %.0f tok/s), %d cached, %d retries, %d failed",
+				records, st.Requests, st.RequestsPerSec, st.TokensPerSec, st.CacheHits, st.Retries, st.FailedRequests))
+		}
+	}()
+	rep, err := aug.Run(ctx, job)
+	close(done)
+	bar.Finish()
+	bar.Clear()
+	return rep, err
+}
