@@ -22,8 +22,12 @@ sample: build
 test:
 	$(GO) test ./...
 
+# Benchmarks: go test -bench, clean on 5,000 raw conversations, convert,
+# validate and stats (scripts/bench.sh), then the whole chain at 1/4, 1/2
+# and the full ShareGPT-scale corpus (scripts/bench-chain.sh, SIZE=1GB).
 bench: build
 	scripts/bench.sh
+	scripts/bench-chain.sh
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -35,6 +39,12 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./pipeline -run XXX -fuzz FuzzDecodeRecord -fuzztime $(FUZZTIME)
 	$(GO) test ./pipeline -run XXX -fuzz FuzzScanners -fuzztime $(FUZZTIME)
+	$(GO) test ./clean -run XXX -fuzz FuzzMarkdown -fuzztime $(FUZZTIME)
+	$(GO) test ./clean -run XXX -fuzz FuzzEscape -fuzztime $(FUZZTIME)
+	$(GO) test ./clean -run XXX -fuzz FuzzContainsFoldASCII -fuzztime $(FUZZTIME)
+	$(GO) test ./tokenizer -run XXX -fuzz FuzzParseModel -fuzztime $(FUZZTIME)
+	$(GO) test ./tokenizer -run XXX -fuzz FuzzEncode -fuzztime $(FUZZTIME)
+	$(GO) test ./augment -run XXX -fuzz FuzzProtect -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin out .bench
