@@ -10,6 +10,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/sharegpt/sharegpt/columnar"
 	"github.com/sharegpt/sharegpt/pipeline"
 )
 
@@ -27,12 +28,17 @@ type ioFlags struct {
 	workers        int
 	maxRecordBytes int64
 	quiet          bool
+	shardRows      int64
+	shardBytes     string
+	compression    string
+	rowGroupSize   int
+	withOutput     bool
 }
 
 func (f *ioFlags) bind(c *cobra.Command, withOutput bool) {
 	fl := c.Flags()
 	fl.StringArrayVarP(&f.inputs, "input", "i", nil, "input file, repeatable; - is stdin (default -); positional arguments are inputs too")
-	fl.StringVar(&f.inputFormat, "input-format", "", "input format: json or jsonl (default: by extension, else by content)")
+	fl.StringVar(&f.inputFormat, "input-format", "", "input format: json, jsonl, parquet, arrow or arrow-stream (default: by magic bytes, extension, then content)")
 	fl.StringVar(&f.inputStyle, "input-style", "auto", "record style: auto, sharegpt (conversations/from/value) or openai (messages/role/content)")
 	fl.Int64Var(&f.maxRecordBytes, "max-record-bytes", pipeline.DefaultMaxRecordBytes, "reject records larger than this many bytes")
 	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "parallel workers")
@@ -40,8 +46,13 @@ func (f *ioFlags) bind(c *cobra.Command, withOutput bool) {
 	if !withOutput {
 		return
 	}
-	fl.StringVarP(&f.output, "output", "o", "-", "output file; - is stdout (JSONL); .gz/.zst compress")
-	fl.StringVar(&f.outputFormat, "output-format", "", "output format: json or jsonl (default: by extension)")
+	f.withOutput = true
+	fl.StringVarP(&f.output, "output", "o", "-", "output file; - is stdout (JSONL); .parquet, .arrow (IPC file), .arrows (IPC stream); .gz/.zst compress")
+	fl.StringVar(&f.outputFormat, "output-format", "", "output format: json, jsonl, parquet, arrow or arrow-stream (default: by extension)")
+	fl.Int64Var(&f.shardRows, "shard-rows", 0, "split the output into shards of at most N records: PREFIX-00000-of-0000N.EXT")
+	fl.StringVar(&f.shardBytes, "shard-bytes", "", "split the output into shards of about SIZE bytes (e.g. 500MB, 1GiB)")
+	fl.StringVar(&f.compression, "compression", columnar.DefaultCompression, "Parquet compression: zstd, snappy, gzip or none")
+	fl.IntVar(&f.rowGroupSize, "row-group-size", columnar.DefaultRowGroupSize, "records per Parquet row group")
 	fl.StringVar(&f.outputStyle, "output-style", "sharegpt", "record style to write: sharegpt or openai")
 	fl.StringVar(&f.rejects, "rejects", "", "write rejected records with stage and reason to this JSONL file")
 	fl.StringVar(&f.report, "report", "", "write the run summary as JSON to this file")
@@ -49,7 +60,7 @@ func (f *ioFlags) bind(c *cobra.Command, withOutput bool) {
 
 // registry returns the formats commands read and write.
 func registry() *pipeline.Registry {
-	return pipeline.NewRegistry(pipeline.JSONFormats()...)
+	return pipeline.NewRegistry(append(pipeline.JSONFormats(), columnar.Formats()...)...)
 }
 
 // job builds a pipeline job from the flags.
@@ -73,6 +84,10 @@ func (f *ioFlags) job(command string, args []string, ios *IOStreams) (*pipeline.
 	if f.workers < 1 {
 		return nil, usageError(fmt.Errorf("--workers must be at least 1"))
 	}
+	write, err := f.writeOptions(outStyle)
+	if err != nil {
+		return nil, usageError(err)
+	}
 	return &pipeline.Job{
 		Command:     command,
 		Registry:    reg,
@@ -81,11 +96,40 @@ func (f *ioFlags) job(command string, args []string, ios *IOStreams) (*pipeline.
 		RejectsPath: f.rejects,
 		ReportPath:  f.report,
 		Read:        pipeline.ReadOptions{Format: f.inputFormat, Style: inStyle, MaxRecordBytes: f.maxRecordBytes},
-		Write:       pipeline.WriteOptions{Format: f.outputFormat, Style: outStyle},
+		Write:       write,
 		Workers:     f.workers,
 		Stdin:       ios.In,
 		Stdout:      ios.Out,
 	}, nil
+}
+
+// writeOptions checks the output flags.
+func (f *ioFlags) writeOptions(style pipeline.OutputStyle) (pipeline.WriteOptions, error) {
+	o := pipeline.WriteOptions{Format: f.outputFormat, Style: style, Compression: f.compression,
+		RowGroupSize: f.rowGroupSize, ShardRows: f.shardRows}
+	if !f.withOutput && f.compression == "" && f.rowGroupSize == 0 {
+		return o, nil // a command without output flags
+	}
+	if _, err := columnar.ParseCompression(f.compression); err != nil {
+		return o, fmt.Errorf("--compression: %w", err)
+	}
+	if f.rowGroupSize < 1 {
+		return o, fmt.Errorf("--row-group-size must be at least 1")
+	}
+	if f.shardRows < 0 {
+		return o, fmt.Errorf("--shard-rows must not be negative")
+	}
+	if f.shardBytes != "" {
+		n, err := columnar.ParseSize(f.shardBytes)
+		if err != nil {
+			return o, fmt.Errorf("--shard-bytes: %w", err)
+		}
+		o.ShardBytes = n
+	}
+	if o.Sharded() && f.output == "-" {
+		return o, fmt.Errorf("--shard-rows and --shard-bytes need an output file (-o)")
+	}
+	return o, nil
 }
 
 // run runs a job with a progress bar for people and prints the summary.

@@ -60,6 +60,7 @@ stdout) and files (JSON, JSONL, optionally .gz or .zst).`,
 		newSplitCmd(ios),
 		newDedupCmd(ios),
 		newAugmentCmd(ios),
+		newExportCmd(ios),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: ExitInputError, err: fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath())}

@@ -46,28 +46,50 @@ func CompressionOf(name string) (Compression, string) {
 }
 
 // decompress wraps r in a decompressor chosen by its magic bytes, so a
-// compressed stdin or a misnamed file is read all the same.
-func decompress(r io.Reader) (io.Reader, func() error, error) {
+// compressed stdin or a misnamed file is read all the same. compressed
+// reports whether it did.
+func decompress(r io.Reader) (_ io.Reader, closeFn func() error, compressed bool, _ error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, err := br.Peek(4)
 	if err != nil && err != io.EOF {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	switch {
 	case bytes.HasPrefix(head, gzipMagic):
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, nil, fmt.Errorf("gzip: %w", err)
+			return nil, nil, false, fmt.Errorf("gzip: %w", err)
 		}
-		return zr, zr.Close, nil
+		return zr, zr.Close, true, nil
 	case bytes.HasPrefix(head, zstdMagic):
 		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<31))
 		if err != nil {
-			return nil, nil, fmt.Errorf("zstd: %w", err)
+			return nil, nil, false, fmt.Errorf("zstd: %w", err)
 		}
-		return zr, func() error { zr.Close(); return nil }, nil
+		return zr, func() error { zr.Close(); return nil }, true, nil
 	}
-	return br, func() error { return nil }, nil
+	return br, func() error { return nil }, false, nil
+}
+
+// spool copies r to an unnamed temporary file for formats that need
+// random access (Parquet, the Arrow IPC file format) when the input is
+// stdin or compressed. The file is removed when closed.
+func spool(r io.Reader) (*os.File, error) {
+	f, err := os.CreateTemp("", "sharegpt-spool-*")
+	if err != nil {
+		return nil, fmt.Errorf("spool to a temporary file: %w", err)
+	}
+	// Unlinked at once: the data lives as long as the open file.
+	os.Remove(f.Name())
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("spool to a temporary file: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // AtomicFile is a file written under a temporary name beside its target
@@ -99,6 +121,13 @@ func CreateAtomic(target string) (*AtomicFile, error) {
 
 // Commit closes the file and renames it to its target.
 func (f *AtomicFile) Commit() error {
+	return f.CommitAs(f.target)
+}
+
+// CommitAs closes the file and renames it to target instead of the name it
+// was created for (a shard whose final name is known only at the end).
+// target should be in the same directory.
+func (f *AtomicFile) CommitAs(target string) error {
 	if f.done {
 		return errors.New("atomic file: already closed")
 	}
@@ -108,7 +137,7 @@ func (f *AtomicFile) Commit() error {
 		os.Remove(tmp)
 		return err
 	}
-	if err := os.Rename(tmp, f.target); err != nil {
+	if err := os.Rename(tmp, target); err != nil {
 		os.Remove(tmp)
 		return err
 	}
@@ -135,6 +164,7 @@ type Output struct {
 	closeDst func() error
 	buf      *bufio.Writer
 	counter  countWriter
+	finished bool
 }
 
 type countWriter struct {
@@ -189,8 +219,25 @@ func (o *Output) Write(p []byte) (int, error) { return o.buf.Write(p) }
 // Bytes returns the bytes written to the destination so far.
 func (o *Output) Bytes() int64 { return o.counter.n }
 
+// Pending returns the bytes written to the output but not yet to its
+// destination (still in its buffer).
+func (o *Output) Pending() int64 { return int64(o.buf.Buffered()) }
+
 // Commit flushes everything and moves the file into place.
 func (o *Output) Commit() error {
+	if err := o.Finish(); err != nil {
+		return err
+	}
+	return o.CommitAs("")
+}
+
+// Finish flushes the buffer and the compressor; the file stays under its
+// temporary name until CommitAs. On error the output is aborted.
+func (o *Output) Finish() error {
+	if o.finished {
+		return nil
+	}
+	o.finished = true
 	if err := o.buf.Flush(); err != nil {
 		o.Abort()
 		return fmt.Errorf("write %s: %w", o.Name, err)
@@ -199,11 +246,26 @@ func (o *Output) Commit() error {
 		o.Abort()
 		return fmt.Errorf("write %s: %w", o.Name, err)
 	}
+	return nil
+}
+
+// CommitAs finishes the output and moves the file to target ("" is the
+// name it was created for). It is a no-op for stdout.
+func (o *Output) CommitAs(target string) error {
+	if err := o.Finish(); err != nil {
+		return err
+	}
 	if o.file == nil {
 		return nil
 	}
-	if err := o.file.Commit(); err != nil {
-		return fmt.Errorf("write %s: %w", o.Name, err)
+	name := o.Name
+	if target == "" {
+		target = o.file.target
+	} else {
+		name = target
+	}
+	if err := o.file.CommitAs(target); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return nil
 }

@@ -37,6 +37,9 @@ type Job struct {
 	// Finish, when set, runs after the records are processed and before
 	// anything is committed, to add stage details to the report.
 	Finish func(*Report) error
+	// Sink, when set, receives the kept records instead of Output: for a
+	// command that writes them its own way (in Finish, say).
+	Sink RecordWriter
 }
 
 // Run runs the job and returns its report.
@@ -60,7 +63,9 @@ func (j *Job) Run(ctx context.Context) (*Report, error) {
 	}
 	var out RecordWriter = discard{}
 	var fw *FileWriter
-	if j.Output != "" {
+	if j.Sink != nil {
+		out = j.Sink
+	} else if j.Output != "" {
 		fw, err = j.Registry.Create(j.Output, j.Stdout, j.Write)
 		if err != nil {
 			return nil, err

@@ -143,6 +143,11 @@ func (v *Validator) record(el pipeline.Element) []Violation {
 	if el.Err != nil {
 		return []Violation{{Kind: string(el.Err.Reason), Msg: el.Err.Msg}}
 	}
+	if el.Raw == nil && el.Rec != nil {
+		// A typed format (Parquet, Arrow) gives records: check the JSON
+		// record the row stands for.
+		el.Raw = pipeline.AppendRecord(nil, el.Rec, pipeline.OutShareGPT)
+	}
 	// The record decoder finds syntax and encoding errors with offsets
 	// and field paths; shape errors are left to the schema.
 	rec, err := pipeline.DecodeRecord(el.Raw, pipeline.StyleShareGPT)
