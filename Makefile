@@ -2,7 +2,6 @@
 GO          ?= go
 BIN         ?= bin/sharegpt
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
-SAMPLE      ?= testdata/sharegpt/sharegpt_v3_sample_1000.json
 OUT         ?= out/sample
 
 .PHONY: build sample test bench lint fuzz clean
@@ -10,14 +9,12 @@ OUT         ?= out/sample
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/sharegpt
 
-# The main job on the bundled sample data: read and check the real ShareGPT
-# sample, write it as JSONL, Python-style JSON and zstd JSONL, and report.
+# The main job on the bundled sample data: the sample rendered as a raw
+# share-page dump, then clean (English) -> dedup -> split -> Parquet shards,
+# save_to_disk folder and stats in out/sample (see examples/sharegpt.mk).
 sample: build
-	mkdir -p $(OUT)
-	$(BIN) validate $(SAMPLE)
-	$(BIN) convert -i $(SAMPLE) -o $(OUT)/sample.jsonl --report $(OUT)/convert.report.json
-	$(BIN) convert -i $(OUT)/sample.jsonl -o $(OUT)/sample.json.zst --quiet
-	$(BIN) stats $(OUT)/sample.json.zst | tee $(OUT)/stats.txt
+	$(MAKE) -f examples/sharegpt.mk SHAREGPT=$(BIN) OUT=$(OUT)
+	cat $(OUT)/stats.txt
 
 test:
 	$(GO) test ./...
@@ -45,6 +42,7 @@ fuzz:
 	$(GO) test ./tokenizer -run XXX -fuzz FuzzParseModel -fuzztime $(FUZZTIME)
 	$(GO) test ./tokenizer -run XXX -fuzz FuzzEncode -fuzztime $(FUZZTIME)
 	$(GO) test ./augment -run XXX -fuzz FuzzProtect -fuzztime $(FUZZTIME)
+	$(GO) test ./filter -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin out .bench

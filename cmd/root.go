@@ -61,6 +61,9 @@ stdout) and files (JSON, JSONL, optionally .gz or .zst).`,
 		newDedupCmd(ios),
 		newAugmentCmd(ios),
 		newExportCmd(ios),
+		newTokenizeCmd(ios),
+		newSampleCmd(ios),
+		newIdentityCmd(ios),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: ExitInputError, err: fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath())}

@@ -89,7 +89,10 @@ func (e *Exporter) Finish(ctx context.Context) ([]Split, error) {
 	train := n
 	if e.opts.SplitRatio > 0 {
 		names = []string{"train", "test"}
-		order = Permutation(n, e.opts.Seed)
+		var err error
+		if order, err = Permutation(n, e.opts.Seed); err != nil {
+			return nil, err
+		}
 		train = SplitPoint(n, e.opts.SplitRatio)
 	}
 	opts := e.opts.Options

@@ -1,0 +1,58 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestMergeAgainstFastChat splits the real ShareGPT sample into three JSON
+// arrays, merges them with FastChat's merge.py logic in Python and with
+// sharegpt convert, and compares the files byte for byte.
+func TestMergeAgainstFastChat(t *testing.T) {
+	python, err := exec.LookPath("/usr/bin/python3")
+	if err != nil {
+		if python, err = exec.LookPath("python3"); err != nil {
+			t.Skip("python3 not found: FastChat's merge is not compared")
+		}
+	}
+	dir := t.TempDir()
+	prog := `import json, sys
+src, dir = sys.argv[1], sys.argv[2]
+content = json.load(open(src, "r"))
+parts = [content[:300], content[300:301], content[301:]]
+for i, p in enumerate(parts):
+    json.dump(p, open(f"{dir}/part{i}.json", "w"), indent=2, ensure_ascii=False)
+# fastchat/data/merge.py
+new_content = []
+for in_file in [f"{dir}/part{i}.json" for i in range(3)]:
+    content = json.load(open(in_file, "r"))
+    new_content.extend(content)
+json.dump(new_content, open(f"{dir}/fastchat.json", "w"), indent=2, ensure_ascii=False)
+`
+	if out, err := exec.Command(python, "-c", prog, "../testdata/sharegpt/sharegpt_v3_sample_1000.json", dir).CombinedOutput(); err != nil {
+		t.Fatalf("python: %v\n%s", err, out)
+	}
+	var stderr bytes.Buffer
+	ios := &IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &stderr}
+	args := []string{"convert", "-q", filepath.Join(dir, "part0.json"), filepath.Join(dir, "part1.json"),
+		filepath.Join(dir, "part2.json"), "-o", filepath.Join(dir, "ours.json")}
+	if code := Execute(context.Background(), ios, args); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "ours.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(dir, "fastchat.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("merged file differs from FastChat's merge.py output (%d bytes, FastChat %d)", len(got), len(want))
+	}
+}
