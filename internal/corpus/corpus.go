@@ -9,10 +9,10 @@
 // repetition: FastChat's value-duplication filter and any deduplicator
 // would remove almost all of them. With Options.Mosaic each original
 // record is a real conversation whose assistant turns are each cut at a
-// block boundary (blank line outside code fences) and completed with the
-// second half of an assistant turn of another real conversation of the
-// same source: the markup, code, tables, lengths and language stay real,
-// and originals are distinct and not near-duplicates of each other.
+// random block boundary (blank line outside code fences) and completed
+// with as many blocks of an assistant turn of another real conversation of
+// the same source: the markup, code, tables, lengths and language stay
+// real, and originals are distinct and rarely near-duplicates.
 //
 // The same Options and sources give the same bytes.
 package corpus
@@ -143,19 +143,19 @@ func (g *Generator) draw() pick {
 	return p
 }
 
-// mosaic cuts each assistant turn of rec after a random number of its
-// blocks and completes it with a random tail of an assistant turn of
-// other (taken in turn).
+// mosaic keeps the first blocks of each assistant turn of rec (a random
+// number, possibly none) and puts in place of the rest as many blocks of
+// an assistant turn of other (taken in turn) from a random start, so that
+// lengths stay those of real turns.
 func mosaic(rec, other *pipeline.Record, cuts uint64) {
 	rng := rand.New(rand.NewPCG(cuts, 0x6d6f73))
-	var tails [][]string
+	var donors [][]string
 	for _, t := range other.Conversations {
 		if t.From == "gpt" {
-			b := blocks(t.Value)
-			tails = append(tails, b[rng.IntN(len(b)):])
+			donors = append(donors, blocks(t.Value))
 		}
 	}
-	if len(tails) == 0 {
+	if len(donors) == 0 {
 		return
 	}
 	k := 0
@@ -164,10 +164,12 @@ func mosaic(rec, other *pipeline.Record, cuts uint64) {
 		if t.From != "gpt" {
 			continue
 		}
-		b := blocks(t.Value)
-		head := b[:1+rng.IntN(len(b))]
-		t.Value = strings.Join(append(head[:len(head):len(head)], tails[k%len(tails)]...), "\n\n")
+		b, d := blocks(t.Value), donors[k%len(donors)]
 		k++
+		h := rng.IntN(len(b))
+		s := rng.IntN(len(d))
+		tail := d[s:min(len(d), s+len(b)-h)]
+		t.Value = strings.Join(append(b[:h:h], tail...), "\n\n")
 	}
 }
 
