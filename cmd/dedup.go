@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,6 +26,8 @@ func newDedupCmd(ios *IOStreams) *cobra.Command {
 		clusters, memLimit       string
 		tempDir                  string
 		against                  []string
+		signatures, decisions    string
+		merge                    bool
 	)
 	c := &cobra.Command{
 		Use:   "dedup [INPUT...]",
@@ -41,11 +44,20 @@ reason "duplicate-against".
 The inputs are read twice: once to compute a compact state per record (key
 hash, MinHash signature, length), once to write. Stdin is spooled to a
 temporary file for the second reading. The chosen LSH parameters and their
-detection curve are printed on stderr (and in --report) unless -q.`,
+detection curve are printed on stderr (and in --report) unless -q.
+
+Sharded runs (N machines, each with --shard i/N) give exactly the records an
+unsharded run keeps, in three steps: each shard writes its pass-1 state
+(--signatures FILE, no records written); one merge reads every state file
+(--merge STATE... --decisions FILE [--clusters FILE]) and decides; each
+shard then filters its part with the decisions (--decisions FILE -o OUT).`,
 		Example: `  sharegpt dedup sharegpt.json -o deduped.json --rejects dups.jsonl --clusters clusters.jsonl
   sharegpt dedup --key first-turn --mode exact train.jsonl -o train.dedup.jsonl
   sharegpt dedup --against test.json train.json -o train.clean.json
-  sharegpt dedup --shingle char --ngram 3 zh.jsonl -o zh.dedup.jsonl`,
+  sharegpt dedup --shingle char --ngram 3 zh.jsonl -o zh.dedup.jsonl
+  sharegpt dedup --shard 3/8 dump.jsonl --signatures sig-3.bin
+  sharegpt dedup --merge sig-*.bin --decisions decisions.jsonl --clusters clusters.jsonl
+  sharegpt dedup --shard 3/8 dump.jsonl --decisions decisions.jsonl -o dedup-3.jsonl`,
 		RunE: func(c *cobra.Command, args []string) error {
 			var opt dedup.Options
 			var err error
@@ -73,8 +85,28 @@ detection curve are printed on stderr (and in --report) unless -q.`,
 			if slices.Contains(against, "-") {
 				return usageError(fmt.Errorf("--against cannot read stdin"))
 			}
+			if merge || signatures != "" {
+				if len(against) > 0 {
+					return usageError(fmt.Errorf("--against cannot be sharded: dedup the merged output against it"))
+				}
+			}
+			if merge {
+				return runDedupMerge(ios, opt, append(append([]string(nil), f.inputs...), args...), decisions, clusters, f.quiet)
+			}
 			job, err := f.job("dedup", args, ios)
 			if err != nil {
+				return err
+			}
+			if signatures != "" {
+				return runDedupSign(c.Context(), ios, opt, job, signatures, f.quiet)
+			}
+			if decisions != "" {
+				dec, err := loadDecisions(decisions)
+				if err != nil {
+					return err
+				}
+				job.Stages = append(job.Stages, dec)
+				_, err = f.run(c.Context(), job, ios)
 				return err
 			}
 			if clusters == "-" && job.Output == "-" {
@@ -124,6 +156,9 @@ detection curve are printed on stderr (and in --report) unless -q.`,
 	fl.StringArrayVar(&against, "against", nil, "drop records that duplicate a record of this file (repeatable); its records are never written")
 	fl.StringVar(&memLimit, "memory-limit", "", "keep at most this much signature state in memory (512MB, 2GiB); the rest is spilled to --temp-dir")
 	fl.StringVar(&tempDir, "temp-dir", "", "directory for spilled state and spooled stdin (default: the system's)")
+	fl.StringVar(&signatures, "signatures", "", "sharded runs: write this shard's pass-1 state to FILE and no records")
+	fl.BoolVar(&merge, "merge", false, "sharded runs: read the inputs as --signatures files of every shard, find the duplicates and write --decisions")
+	fl.StringVar(&decisions, "decisions", "", "sharded runs: with --merge, write the decisions to FILE; otherwise filter this shard with them")
 	return c
 }
 
@@ -184,4 +219,90 @@ func parseBytes(s string) (int64, error) {
 		return 0, fmt.Errorf("bad size %q (want a number of bytes, optionally with KB, MB, GB, KiB, MiB, GiB)", s)
 	}
 	return int64(v * float64(mult)), nil
+}
+
+// runDedupSign writes one shard's pass-1 state.
+func runDedupSign(ctx context.Context, ios *IOStreams, opt dedup.Options, job *pipeline.Job, path string, quiet bool) error {
+	d, err := dedup.New(opt)
+	if err != nil {
+		return usageError(err)
+	}
+	defer d.Close()
+	if err := d.Sign(ctx, job); err != nil {
+		return err
+	}
+	return writeAtomic(path, ios, d.WriteState)
+}
+
+// runDedupMerge merges the shards' states and writes the decisions.
+func runDedupMerge(ios *IOStreams, opt dedup.Options, states []string, decisions, clusters string, quiet bool) error {
+	if decisions == "" {
+		return usageError(fmt.Errorf("--merge needs --decisions FILE"))
+	}
+	if len(states) == 0 {
+		return usageError(fmt.Errorf("--merge needs the --signatures files of every shard as inputs"))
+	}
+	d, err := dedup.New(opt)
+	if err != nil {
+		return usageError(err)
+	}
+	defer d.Close()
+	for _, p := range states {
+		if err := loadState(d, p); err != nil {
+			return &pipeline.InputError{Err: err}
+		}
+	}
+	if err := d.Resolve(); err != nil {
+		return err
+	}
+	if err := writeAtomic(decisions, ios, d.WriteDecisions); err != nil {
+		return err
+	}
+	if clusters != "" {
+		if err := writeAtomic(clusters, ios, d.WriteClusters); err != nil {
+			return err
+		}
+	}
+	if !quiet {
+		st := d.Stats()
+		fmt.Fprintf(ios.ErrOut, "dedup --merge: %d records from %d shards: %d clusters, %d duplicates; %d candidate pairs, %d verified\n",
+			st.Records, len(states), st.Clusters, st.Duplicates, st.CandidatePairs, st.VerifiedPairs)
+	}
+	return nil
+}
+
+func loadState(d *dedup.Deduper, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return d.LoadState(f, path)
+}
+
+func loadDecisions(path string) (dedup.Decisions, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &pipeline.InputError{Err: err}
+	}
+	defer f.Close()
+	dec, err := dedup.LoadDecisions(f, path)
+	if err != nil {
+		return nil, &pipeline.InputError{Err: err}
+	}
+	return dec, nil
+}
+
+// writeAtomic writes a file (or stdout for "-") through write, in place
+// only when write succeeds.
+func writeAtomic(path string, ios *IOStreams, write func(io.Writer) error) error {
+	o, err := pipeline.CreateOutput(path, ios.Out)
+	if err != nil {
+		return err
+	}
+	if err := write(o); err != nil {
+		o.Abort()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return o.Commit()
 }

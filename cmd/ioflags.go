@@ -28,6 +28,7 @@ type ioFlags struct {
 	workers        int
 	maxRecordBytes int64
 	quiet          bool
+	shard          string
 	shardRows      int64
 	shardBytes     string
 	compression    string
@@ -43,6 +44,7 @@ func (f *ioFlags) bind(c *cobra.Command, withOutput bool) {
 	fl.Int64Var(&f.maxRecordBytes, "max-record-bytes", pipeline.DefaultMaxRecordBytes, "reject records larger than this many bytes")
 	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "parallel workers")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print no progress and no summary")
+	fl.StringVar(&f.shard, "shard", "", "process only part i of N of the input (i/N, by a stable hash of the id), for runs spread over N machines")
 	if !withOutput {
 		return
 	}
@@ -88,7 +90,14 @@ func (f *ioFlags) job(command string, args []string, ios *IOStreams) (*pipeline.
 	if err != nil {
 		return nil, usageError(err)
 	}
+	var shard pipeline.Shard
+	if f.shard != "" {
+		if shard, err = pipeline.ParseShard(f.shard); err != nil {
+			return nil, usageError(fmt.Errorf("--shard: %w", err))
+		}
+	}
 	return &pipeline.Job{
+		Shard:       shard,
 		Command:     command,
 		Registry:    reg,
 		Inputs:      append(append([]string(nil), f.inputs...), args...),

@@ -32,19 +32,8 @@ func (d *Deduper) Run(ctx context.Context, job *pipeline.Job, ro RunOptions) (*p
 	if slices.Contains(ro.Against, "-") {
 		return nil, fmt.Errorf("--against cannot read stdin")
 	}
-	pass1 := func(inputs []string, s *Signer, stdin io.Reader) error {
-		j := *job
-		j.Inputs, j.Output, j.RejectsPath, j.ReportPath = inputs, "", "", ""
-		j.Stages, j.Stdin, j.Progress, j.Finish = []pipeline.Stage{s}, stdin, nil, nil
-		rep, err := j.Run(ctx)
-		if err != nil {
-			return err
-		}
-		s.Done(rep.RecordsIn)
-		return nil
-	}
 	if len(ro.Against) > 0 {
-		if err := pass1(ro.Against, d.Signer(true), nil); err != nil {
+		if err := d.sign(ctx, job, ro.Against, d.Signer(true), nil); err != nil {
 			return nil, fmt.Errorf("--against: %w", err)
 		}
 	}
@@ -64,7 +53,7 @@ func (d *Deduper) Run(ctx context.Context, job *pipeline.Job, ro RunOptions) (*p
 		defer spool.Close()
 		stdin = io.TeeReader(job.Stdin, spool)
 	}
-	if err := pass1(inputs, d.Signer(false), stdin); err != nil {
+	if err := d.sign(ctx, job, inputs, d.Signer(false), stdin); err != nil {
 		return nil, err
 	}
 	if err := d.Resolve(); err != nil {
@@ -119,4 +108,31 @@ func (d *Deduper) Run(ctx context.Context, job *pipeline.Job, ro RunOptions) (*p
 		}
 	}
 	return rep, nil
+}
+
+// sign runs pass 1: the signer over inputs, with job's read options and
+// shard (not for --against inputs), writing nothing.
+func (d *Deduper) sign(ctx context.Context, job *pipeline.Job, inputs []string, s *Signer, stdin io.Reader) error {
+	j := *job
+	j.Inputs, j.Output, j.RejectsPath, j.ReportPath = inputs, "", "", ""
+	j.Stages, j.Stdin, j.Progress, j.Finish, j.Sink = []pipeline.Stage{s}, stdin, nil, nil, nil
+	if s.against {
+		j.Shard = pipeline.Shard{} // --against records are never sharded
+	}
+	rep, err := j.Run(ctx)
+	if err != nil {
+		return err
+	}
+	s.Done(rep.RecordsIn + rep.OtherShards)
+	return nil
+}
+
+// Sign runs pass 1 alone over job's inputs (of its shard, if any): what a
+// sharded run does before WriteState.
+func (d *Deduper) Sign(ctx context.Context, job *pipeline.Job) error {
+	inputs := job.Inputs
+	if len(inputs) == 0 {
+		inputs = []string{"-"}
+	}
+	return d.sign(ctx, job, inputs, d.Signer(false), job.Stdin)
 }

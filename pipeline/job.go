@@ -37,6 +37,8 @@ type Job struct {
 	// Finish, when set, runs after the records are processed and before
 	// anything is committed, to add stage details to the report.
 	Finish func(*Report) error
+	// Shard, when set, processes only that part of the input.
+	Shard Shard
 	// Sink, when set, receives the kept records instead of Output: for a
 	// command that writes them its own way (in Finish, say).
 	Sink RecordWriter
@@ -92,6 +94,7 @@ func (j *Job) Run(ctx context.Context) (*Report, error) {
 		Rejects:              rejects,
 		Progress:             j.Progress,
 		AllowNoConversations: j.AllowNoConversations,
+		Shard:                j.Shard,
 	}
 	rep, err := runner.Run(ctx, sources)
 	if err == nil && j.Finish != nil {

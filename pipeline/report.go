@@ -67,18 +67,20 @@ func (s *StageReport) RejectedTotal() int64 {
 // Report is the summary of a run. RecordsIn = Kept + Rejected: every input
 // record was kept (it gave RecordsOut records in all) or rejected.
 type Report struct {
-	Command    string         `json:"command"`
-	Inputs     []string       `json:"inputs"`
-	RecordsIn  int64          `json:"records_in"`
-	Kept       int64          `json:"kept"`
-	Rejected   int64          `json:"rejected"`
-	RecordsOut int64          `json:"records_out"`
-	BytesIn    int64          `json:"bytes_in"`
-	BytesOut   int64          `json:"bytes_out"`
-	Seconds    float64        `json:"seconds"`
-	Stages     []*StageReport `json:"stages"`
-	Extra      map[string]any `json:"extra,omitempty"`
-	start      time.Time
+	Command   string   `json:"command"`
+	Inputs    []string `json:"inputs"`
+	RecordsIn int64    `json:"records_in"`
+	// OtherShards counts the input records left to other shards (--shard).
+	OtherShards int64          `json:"other_shards,omitempty"`
+	Kept        int64          `json:"kept"`
+	Rejected    int64          `json:"rejected"`
+	RecordsOut  int64          `json:"records_out"`
+	BytesIn     int64          `json:"bytes_in"`
+	BytesOut    int64          `json:"bytes_out"`
+	Seconds     float64        `json:"seconds"`
+	Stages      []*StageReport `json:"stages"`
+	Extra       map[string]any `json:"extra,omitempty"`
+	start       time.Time
 }
 
 // Stage returns the report of the named stage, adding it if needed.

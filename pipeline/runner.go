@@ -108,6 +108,9 @@ type Runner struct {
 	// AllowNoConversations lets records without a conversation list
 	// through (convert does; stages that work on turns do not).
 	AllowNoConversations bool
+	// Shard, when set, processes only its part of the input; the other
+	// records are counted in Report.OtherShards and go nowhere.
+	Shard Shard
 }
 
 const (
@@ -122,6 +125,7 @@ type item struct {
 	el      Element
 	recs    []*Record
 	rejects []rejectedAt
+	other   bool // belongs to another shard
 }
 
 type rejectedAt struct {
@@ -282,7 +286,6 @@ func (r *Runner) work(ctx context.Context, b *batch, stages []Stage) error {
 
 // decode turns an element into a record or a read reject.
 func (r *Runner) decode(it *item, rep *StageReport) {
-	rep.In++
 	rec, derr := it.el.Rec, it.el.Err
 	if rec == nil && derr == nil {
 		var err error
@@ -296,6 +299,11 @@ func (r *Runner) decode(it *item, rep *StageReport) {
 			it.el.Err = derr
 		}
 	}
+	if !r.Shard.ownsItem(rec, it.el) {
+		it.other, it.el.Raw = true, nil
+		return
+	}
+	rep.In++
 	if derr == nil && !r.AllowNoConversations && !rec.HasConversations() {
 		derr = &DecodeError{Reason: ReasonNoConversations, Msg: "record has no conversations (or messages) member"}
 	}
@@ -397,6 +405,10 @@ func (r *Runner) finish(ctx context.Context, rep *Report, b *batch, split int, o
 	}
 	for i := range b.items {
 		it := &b.items[i]
+		if it.other {
+			rep.OtherShards++
+			continue
+		}
 		for j, s := range r.Stages[split:] {
 			if err := applyStage(ctx, s, it, out, rep.Stage(r.Stages[split+j].Name())); err != nil {
 				return err

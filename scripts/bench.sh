@@ -44,7 +44,7 @@ PY
 raw="$DIR/raw-$CLEAN_N.json"
 if [ ! -f "$raw" ]; then
   echo "== generating $raw"
-  go run ./tools/gencorpus -html -n "$CLEAN_N" -noise 0.1 -o "$raw"
+  go run ./tools/gencorpus -html -mosaic -n "$CLEAN_N" -noise 0.1 -o "$raw"
 fi
 echo "== clean on $raw: $CLEAN_N raw share-page conversations ($cores cores)"
 rep="$DIR/report.json"
