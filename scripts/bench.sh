@@ -50,7 +50,7 @@ echo "== clean on $raw: $CLEAN_N raw share-page conversations ($cores cores)"
 rep="$DIR/report.json"
 measure "clean" "$raw" "$rep" "$BIN" clean -q -i "$raw" -o "$DIR/clean.jsonl" --report "$rep"
 measure "clean --keep-lang en (75 langs)" "$raw" "$rep" "$BIN" clean -q -i "$raw" -o "$DIR/clean.jsonl" --report "$rep" --keep-lang en
-measure "clean --keep-lang en (8 langs)" "$raw" "$rep" "$BIN" clean -q -i "$raw" -o "$DIR/clean.jsonl" --report "$rep" --keep-lang en --languages en,zh,ko,ja,de,fr,es,ru
+measure "clean --keep-lang en (24 langs)" "$raw" "$rep" "$BIN" clean -q -i "$raw" -o "$DIR/clean.jsonl" --report "$rep" --keep-lang en --languages common
 rm -f "$DIR/clean.jsonl"
 
 corpus="$DIR/corpus-$SIZE.json"
