@@ -71,14 +71,13 @@ func (o *Options) enabled(r pipeline.Reason) bool { return !slices.Contains(o.Di
 // Stage converts and filters records one at a time; it runs on all
 // workers. Cross-record filters are in DuplicateStage.
 type Stage struct {
-	opts      Options
-	conv      *Converter
-	blocked   []string
-	refusals  *phraseMatcher
-	mu        sync.Mutex
-	wordHits  map[string]int64
-	turnsCut  int64
-	converted int64
+	opts     Options
+	conv     *Converter
+	blocked  []string
+	refusals *phraseMatcher
+	mu       sync.Mutex
+	wordHits map[string]int64
+	turnsCut int64
 }
 
 // NewStage returns the per-record clean stage.

@@ -599,7 +599,7 @@ func (r *renderer) sameSkip(a atom.Atom) bool { return a == r.skipAtom }
 // katex handles elements whose class marks KaTeX output; it reports whether
 // it took the element.
 func (r *renderer) katex(a atom.Atom, name []byte, at *attrs, void bool) bool {
-	if len(at.class) == 0 || void || bytes.Index(at.class, []byte("katex")) < 0 {
+	if len(at.class) == 0 || void || !bytes.Contains(at.class, []byte("katex")) {
 		return false
 	}
 	if hasClass(at.class, "katex-display") {
@@ -782,10 +782,10 @@ func (r *renderer) finishPre() {
 		}
 	}
 	lang := bytes.TrimSpace(p.label)
-	if len(lang) == 0 || bytes.IndexAny(lang, "`\n") >= 0 {
+	if len(lang) == 0 || bytes.ContainsAny(lang, "`\n") {
 		lang = bytes.TrimSpace(p.codeLang)
 	}
-	if bytes.IndexAny(lang, "`\n") >= 0 || string(lang) == "Copy code" {
+	if bytes.ContainsAny(lang, "`\n") || string(lang) == "Copy code" {
 		lang = nil
 	}
 	if len(bytes.TrimSpace(code)) == 0 {

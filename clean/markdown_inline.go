@@ -94,14 +94,6 @@ func (r *renderer) flushWS() {
 	}
 }
 
-func isSpecial(c byte) bool {
-	switch c {
-	case '*', '_', '~', '`', '\\', '<', '&', '[', ']', '|':
-		return true
-	}
-	return false
-}
-
 // appendText appends page text, collapsing runs of whitespace to one space,
 // or one newline when the run holds a newline.
 func (r *renderer) appendText(t []byte) {
@@ -196,10 +188,10 @@ func (r *renderer) image(at *attrs) {
 // appendDest writes a link destination, in <...> when it holds spaces or
 // parentheses.
 func appendDest(b, url []byte) []byte {
-	if bytes.IndexAny(url, " ()\t\n") < 0 {
+	if !bytes.ContainsAny(url, " ()\t\n") {
 		return append(b, url...)
 	}
-	if bytes.IndexAny(url, "<>\n") < 0 {
+	if !bytes.ContainsAny(url, "<>\n") {
 		b = append(b, '<')
 		b = append(b, url...)
 		return append(b, '>')
@@ -333,7 +325,7 @@ func linkifies(u []byte) bool {
 			return false
 		}
 	}
-	if bytes.IndexAny(u, " <>()*~`[]\"&'") >= 0 {
+	if bytes.ContainsAny(u, " <>()*~`[]\"&'") {
 		return false
 	}
 	switch u[len(u)-1] {
@@ -723,14 +715,6 @@ func (r *renderer) markDelims(b, k []byte) {
 		return // one run alone cannot pair
 	}
 	r.markRuns(b, k, runs)
-}
-
-func escapeRun(k []byte, d *delimRun) {
-	for t := d.start; t < d.end; t++ {
-		if k[t] == kLiteral {
-			k[t] = kEscape
-		}
-	}
 }
 
 // findRuns lists the runs of * _ ~ (page text or emitted) with their

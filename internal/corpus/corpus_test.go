@@ -90,8 +90,8 @@ func TestMarkdownUnchanged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		body := string(pipeline.AppendRecord(nil, rec, pipeline.OutShareGPT)[len(`{"id":"`)+len(rec.ID):])
-		if !byValue[body] {
+		body := pipeline.AppendRecord(nil, rec, pipeline.OutShareGPT)[len(`{"id":"`)+len(rec.ID):]
+		if !byValue[string(body)] {
 			t.Fatalf("record %s is not a sample record under a new id", rec.ID)
 		}
 	}
