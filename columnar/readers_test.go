@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,44 +12,17 @@ import (
 	"github.com/apache/arrow/go/v15/arrow/array"
 	"github.com/apache/arrow/go/v15/arrow/memory"
 
+	"github.com/sharegpt/sharegpt/internal/readertest"
 	"github.com/sharegpt/sharegpt/pipeline"
 )
 
-// The independent readers: DuckDB (npm @duckdb/node-api) for Parquet and
-// apache-arrow (JS) for Arrow IPC, installed by scripts/install-readers.sh.
-const readersDir = "../scripts/readers"
+func needReaders(t *testing.T) { readertest.Need(t) }
 
-func needReaders(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(filepath.Join(readersDir, "node_modules", "@duckdb", "node-api")); err != nil {
-		t.Skip("independent readers not installed: run scripts/install-readers.sh (needs node and npm)")
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node not found; the independent readers need it")
-	}
-}
-
-// readWith runs the node reader: mode "parquet" (DuckDB) or "arrow"
-// (apache-arrow); it returns one JSON text per row.
 func readWith(t *testing.T, mode string, extra []string, files ...string) []string {
-	t.Helper()
-	args := append([]string{filepath.Join(readersDir, "read.mjs"), mode}, extra...)
-	for _, f := range files {
-		abs, err := filepath.Abs(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, abs)
-	}
-	cmd := exec.Command("node", args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node read.mjs %s %v: %v\n%s", mode, files, err, stderr.String())
-	}
-	return lines(out)
+	return readertest.Read(t, mode, extra, files...)
 }
+
+func canonical(t *testing.T, s string) string { return readertest.Canonical(t, s) }
 
 func lines(b []byte) []string {
 	var out []string
@@ -61,21 +32,6 @@ func lines(b []byte) []string {
 		out = append(out, sc.Text())
 	}
 	return out
-}
-
-// canonical re-encodes JSON with sorted keys, so member order does not
-// count.
-func canonical(t *testing.T, s string) string {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
-		t.Fatalf("%v: %.200s", err, s)
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 func canonicalAll(t *testing.T, ls []string) []string {

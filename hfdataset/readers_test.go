@@ -1,38 +1,35 @@
 package hfdataset
 
 import (
-	"bytes"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sharegpt/sharegpt/internal/readertest"
 )
 
 // TestIndependentReaders: apache-arrow (JS) reads the save_to_disk .arrow
 // files (IPC streams with the "huggingface" metadata) and DuckDB the Hub
 // Parquet shards, with the same records as the source.
 func TestIndependentReaders(t *testing.T) {
-	readers := "../scripts/readers"
-	if _, err := os.Stat(filepath.Join(readers, "node_modules", "apache-arrow")); err != nil {
-		t.Skip("independent readers not installed: run scripts/install-readers.sh (needs node and npm)")
-	}
+	readertest.Need(t)
 	inputs := []string{sample, "../testdata/sharegpt/dialogstudio_example.json"}
 	var want []string
 	for _, r := range readRecords(t, inputs...) {
 		want = append(want, canonicalJSON(t, r))
 	}
 	slices.Sort(want)
-	run := func(args ...string) []string {
-		cmd := exec.Command("node", append([]string{filepath.Join(readers, "read.mjs")}, args...)...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("node %v: %v\n%s", args, err, stderr.String())
+	run := func(mode string, args ...string) []string {
+		var flags, files []string
+		for _, a := range args {
+			if strings.HasPrefix(a, "--") {
+				flags = append(flags, a)
+			} else {
+				files = append(files, a)
+			}
 		}
-		return strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+		return readertest.Read(t, mode, flags, files...)
 	}
 	check := func(what string, got []string) {
 		t.Helper()
@@ -51,7 +48,7 @@ func TestIndependentReaders(t *testing.T) {
 	if len(arrows) < 3 {
 		t.Fatalf("arrow files %v", arrows)
 	}
-	check("save_to_disk .arrow via apache-arrow", run(append([]string{"arrow"}, arrows...)...))
+	check("save_to_disk .arrow via apache-arrow", run("arrow", arrows...))
 	schema := strings.Join(run("arrow", "--schema", arrows[0]), "")
 	if !strings.Contains(schema, `"metadata":["sharegpt","huggingface"]`) && !strings.Contains(schema, `"huggingface"`) {
 		t.Errorf("schema lacks the huggingface metadata: %s", schema)
@@ -59,5 +56,5 @@ func TestIndependentReaders(t *testing.T) {
 	hub := t.TempDir()
 	export(t, ExportOptions{Kind: Hub, Dir: hub, SplitRatio: 0.99}, inputs...)
 	parquets, _ := filepath.Glob(filepath.Join(hub, "data", "*.parquet"))
-	check("Hub Parquet via DuckDB", run(append([]string{"parquet"}, parquets...)...))
+	check("Hub Parquet via DuckDB", run("parquet", parquets...))
 }

@@ -6,12 +6,12 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/sharegpt/sharegpt/internal/readertest"
 	"github.com/sharegpt/sharegpt/pipeline"
 )
 
@@ -204,47 +204,13 @@ func TestTablesReadBack(t *testing.T) {
 	}
 }
 
-func needReaders(t *testing.T) {
-	t.Helper()
-	if _, err := os.Stat(filepath.Join("..", "scripts", "readers", "node_modules", "@duckdb", "node-api")); err != nil {
-		missing(t, "independent readers not installed: run scripts/install-readers.sh (needs node and npm)")
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		missing(t, "node not found; the independent readers need it")
-	}
-}
+func needReaders(t *testing.T) { readertest.Need(t) }
 
-// readWith runs scripts/readers/read.mjs: "parquet" (DuckDB) or "arrow"
-// (apache-arrow), one JSON text per row.
 func readWith(t *testing.T, mode string, files ...string) []string {
-	t.Helper()
-	args := []string{filepath.Join("..", "scripts", "readers", "read.mjs"), mode, "--raw"}
-	for _, f := range files {
-		abs, err := filepath.Abs(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		args = append(args, abs)
-	}
-	cmd := exec.Command("node", args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node read.mjs %s: %v\n%s", mode, err, stderr.String())
-	}
-	return strings.Split(strings.TrimRight(string(out), "\n"), "\n")
+	return readertest.Read(t, mode, []string{"--raw"}, files...)
 }
 
-func canonical(t *testing.T, s string) string {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
-		t.Fatalf("%v: %.200s", err, s)
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
+func canonical(t *testing.T, s string) string { return readertest.Canonical(t, s) }
 
 // TestTableAbort: an aborted table leaves no file.
 func TestTableAbort(t *testing.T) {
