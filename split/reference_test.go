@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/sharegpt/sharegpt/internal/oracle"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,25 +23,10 @@ import (
 // Without it the reference tests skip locally and fail when CI is set.
 
 const (
-	oraclePython = "/usr/bin/python3"
-	modelPath    = "../tokenizer/llama/tokenizer.model"
+	modelPath = "../tokenizer/llama/tokenizer.model"
 )
 
-func missing(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
-func needOracle(t *testing.T) {
-	t.Helper()
-	out, err := exec.Command(oraclePython, "-c", "import sentencepiece").CombinedOutput()
-	if err != nil {
-		missing(t, "SentencePiece oracle unavailable (%s with python3-sentencepiece): %v %s", oraclePython, err, out)
-	}
-}
+func needOracle(t *testing.T) { oracle.NeedModule(t, "sentencepiece") }
 
 // referenceFiles are the real data files the reference runs on.
 func referenceFiles(t *testing.T) []string {
@@ -54,7 +40,7 @@ func referenceFiles(t *testing.T) []string {
 		files = append(files, m...)
 	}
 	if len(files) == 0 {
-		missing(t, "no real data under ../testdata")
+		oracle.Missing(t, "no real data under ../testdata")
 	}
 	return files
 }
@@ -96,7 +82,7 @@ func runReference(t *testing.T, files []string, maxLens []int) reference {
 		ml = append(ml, strconv.Itoa(m))
 	}
 	args := append([]string{filepath.Join("testdata", "fastchat_split.py"), modelPath, strings.Join(ml, ",")}, files...)
-	cmd := exec.Command(oraclePython, args...)
+	cmd := exec.Command(oracle.Python, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -262,7 +248,7 @@ func TestTemplateIDs(t *testing.T) {
 	for _, file := range []string{"../testdata/sharegpt/vicuna_long_multilingual_sample.json", "../testdata/sharegpt/dialogstudio_example.json"} {
 		data, err := os.ReadFile(file)
 		if err != nil {
-			missing(t, "%v", err)
+			oracle.Missing(t, "%v", err)
 		}
 		var recs []struct {
 			Conversations []pipeline.Turn `json:"conversations"`
@@ -288,7 +274,7 @@ func TestTemplateIDs(t *testing.T) {
 		req = append(req, s)
 	}
 	body, _ := json.Marshal(req)
-	cmd := exec.Command(oraclePython, filepath.Join("testdata", "fastchat_split.py"), "--template", modelPath)
+	cmd := exec.Command(oracle.Python, filepath.Join("testdata", "fastchat_split.py"), "--template", modelPath)
 	cmd.Stdin = bytes.NewReader(body)
 	out, err := cmd.Output()
 	if err != nil {

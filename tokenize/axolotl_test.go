@@ -2,6 +2,7 @@ package tokenize
 
 import (
 	"encoding/json"
+	"github.com/sharegpt/sharegpt/internal/oracle"
 	"os"
 	"slices"
 	"testing"
@@ -54,7 +55,7 @@ import (
 func TestAxolotlFixture(t *testing.T) {
 	data, err := os.ReadFile("../testdata/sharegpt/axolotl_conversation.json")
 	if err != nil {
-		missing(t, "axolotl fixture: %v", err)
+		oracle.Missing(t, "axolotl fixture: %v", err)
 	}
 	var rec struct {
 		Conversations []pipeline.Turn `json:"conversations"`
@@ -64,7 +65,7 @@ func TestAxolotlFixture(t *testing.T) {
 	}
 	data, err = os.ReadFile("../testdata/sharegpt/axolotl_conversation.vicuna_v1_1.tokenized.json")
 	if err != nil {
-		missing(t, "axolotl fixture: %v", err)
+		oracle.Missing(t, "axolotl fixture: %v", err)
 	}
 	var ax struct {
 		InputIDs      []int32 `json:"input_ids"`

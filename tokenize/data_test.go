@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"github.com/sharegpt/sharegpt/internal/oracle"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,16 +15,6 @@ import (
 	"github.com/sharegpt/sharegpt/pipeline"
 	"github.com/sharegpt/sharegpt/tokenizer"
 )
-
-// missing skips a test whose data or oracle is unavailable, and fails it
-// when CI is set.
-func missing(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
 
 // conversation is one record of the real data in testdata/ (copied from
 // shared/data with its licences, see testdata/SOURCES.md).
@@ -48,7 +39,7 @@ func dataConversations(t testing.TB) []conversation {
 		files = append(files, m...)
 	}
 	if len(files) == 0 {
-		missing(t, "real data not found under ../testdata")
+		oracle.Missing(t, "real data not found under ../testdata")
 	}
 	type record struct {
 		ID            string          `json:"id"`

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/sharegpt/sharegpt/internal/oracle"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,8 +22,6 @@ import (
 // /usr/bin/python3), as in tokenizer/oracle_test.go. Without it the oracle
 // tests skip locally and fail when CI is set.
 
-const oraclePython = "/usr/bin/python3"
-
 // oracleScript encodes lists of texts, each with its own model file.
 const oracleScript = `
 import json, sys
@@ -36,13 +35,7 @@ for name, spec in req.items():
 json.dump(out, sys.stdout)
 `
 
-func needOracle(t *testing.T) {
-	t.Helper()
-	out, err := exec.Command(oraclePython, "-c", "import sentencepiece").CombinedOutput()
-	if err != nil {
-		missing(t, "SentencePiece oracle unavailable (%s with python3-sentencepiece): %v %s", oraclePython, err, out)
-	}
-}
+func needOracle(t *testing.T) { oracle.NeedModule(t, "sentencepiece") }
 
 // oracleBatch collects distinct texts per model and encodes them all with
 // SentencePiece in one python process.
@@ -82,7 +75,7 @@ func (b *oracleBatch) run(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(oraclePython, "-c", oracleScript)
+	cmd := exec.Command(oracle.Python, "-c", oracleScript)
 	cmd.Stdin = bytes.NewReader(body)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -132,7 +125,7 @@ func writeModelVariants(t *testing.T) map[string]string {
 	}
 	data, err := os.ReadFile(orig)
 	if err != nil {
-		missing(t, "LLaMA model: %v", err)
+		oracle.Missing(t, "LLaMA model: %v", err)
 	}
 	dir := t.TempDir()
 	nodummy := slices.Clone(data)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/sharegpt/sharegpt/internal/oracle"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,7 +63,7 @@ func testInputs(t *testing.T) []string {
 	}
 	dummy := filepath.Join("..", "testdata", "sharegpt", "fastchat_dummy_conversation.json")
 	if _, err := os.Stat(dummy); err != nil {
-		missing(t, "real data: %v", err)
+		oracle.Missing(t, "real data: %v", err)
 	}
 	return []string{dummy, extra}
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/sharegpt/sharegpt/internal/oracle"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -21,8 +22,6 @@ import (
 // The oracle is SentencePiece itself (Debian's python3-sentencepiece for
 // /usr/bin/python3). Without it, or without the shared data, the oracle
 // tests skip locally and fail when CI is set.
-
-const oraclePython = "/usr/bin/python3"
 
 const oracleScript = `
 import json, sys, time
@@ -42,21 +41,7 @@ type oracleReply struct {
 	Seconds float64  `json:"seconds"`
 }
 
-func missing(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
-func needOracle(t *testing.T) {
-	t.Helper()
-	out, err := exec.Command(oraclePython, "-c", "import sentencepiece").CombinedOutput()
-	if err != nil {
-		missing(t, "SentencePiece oracle unavailable (%s with python3-sentencepiece): %v %s", oraclePython, err, out)
-	}
-}
+func needOracle(t *testing.T) { oracle.NeedModule(t, "sentencepiece") }
 
 // runOracle encodes texts and decodes id lists with SentencePiece in one
 // python process.
@@ -78,7 +63,7 @@ func runOracleModel(t *testing.T, model string, texts []string, decode [][]int) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(oraclePython, "-c", oracleScript, model)
+	cmd := exec.Command(oracle.Python, "-c", oracleScript, model)
 	cmd.Stdin = bytes.NewReader(req)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -169,7 +154,7 @@ func conversationFiles(t *testing.T) []string {
 		files = append(files, m...)
 	}
 	if len(files) == 0 {
-		missing(t, "shared data not found under %s", dir)
+		oracle.Missing(t, "shared data not found under %s", dir)
 	}
 	return files
 }

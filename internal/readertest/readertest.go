@@ -14,6 +14,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/sharegpt/sharegpt/internal/oracle"
 )
 
 // Dir is the readers' folder relative to a package directory.
@@ -22,13 +24,7 @@ const Dir = "../scripts/readers"
 // Need skips (or, in CI, fails) t when the readers are not installed.
 func Need(t testing.TB) {
 	t.Helper()
-	missing := func(msg string) {
-		t.Helper()
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	missing := func(msg string) { t.Helper(); oracle.Missing(t, "%s", msg) }
 	if _, err := os.Stat(filepath.Join(Dir, "node_modules", "@duckdb", "node-api")); err != nil {
 		missing("independent readers not installed: run scripts/install-readers.sh (needs node and npm)")
 	}
