@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"fmt"
-	"hash/fnv"
 	"strconv"
 	"strings"
 )
@@ -37,13 +36,13 @@ func (s Shard) String() string {
 }
 
 // owns reports whether a record with this key belongs to the shard.
-func (s Shard) owns(key []byte) bool {
-	if s.Count <= 1 {
-		return true
+func owns[K string | []byte](s Shard, key K) bool {
+	h := uint64(14695981039346656037) // FNV-1a, 64 bits
+	for i := 0; i < len(key); i++ {
+		h ^= uint64(key[i])
+		h *= 1099511628211
 	}
-	h := fnv.New64a()
-	h.Write(key)
-	return h.Sum64()%uint64(s.Count) == uint64(s.Index)
+	return h%uint64(s.Count) == uint64(s.Index)
 }
 
 // ownsItem decides for a decoded (or undecodable) element.
@@ -53,12 +52,12 @@ func (s Shard) ownsItem(rec *Record, el Element) bool {
 	}
 	switch {
 	case rec != nil && rec.HasID():
-		return s.owns([]byte(rec.ID))
+		return owns(s, rec.ID)
 	case el.Raw != nil:
-		return s.owns(el.Raw)
+		return owns(s, el.Raw)
 	case rec != nil:
-		return s.owns(AppendRecord(nil, rec, OutShareGPT))
+		return owns(s, AppendRecord(nil, rec, OutShareGPT))
 	default:
-		return s.owns(strconv.AppendInt(nil, el.Index, 10))
+		return owns(s, strconv.FormatInt(el.Index, 10))
 	}
 }

@@ -83,3 +83,15 @@ func TestShardsPartition(t *testing.T) {
 		}
 	}
 }
+
+func TestOwnsIsFNV1a(t *testing.T) {
+	// FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c (the published test vector).
+	for n := 1; n <= 7; n++ {
+		want := 0xaf63dc4c8601ec8c % uint64(n)
+		for i := range n {
+			if got := owns(Shard{i, n}, "a"); got != (uint64(i) == want) {
+				t.Errorf("shard %d/%d owns \"a\": %v", i, n, got)
+			}
+		}
+	}
+}
