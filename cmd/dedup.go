@@ -106,6 +106,12 @@ shard then filters its part with the decisions (--decisions FILE -o OUT).`,
 					return err
 				}
 				job.Stages = append(job.Stages, dec)
+				job.Finish = func(rep *pipeline.Report) error { // before anything is committed
+					if err := dec.Check(rep); err != nil {
+						return &pipeline.InputError{Err: err}
+					}
+					return nil
+				}
 				_, err = f.run(c.Context(), job, ios)
 				return err
 			}
@@ -280,7 +286,7 @@ func loadState(d *dedup.Deduper, path string) error {
 	return d.LoadState(f, path)
 }
 
-func loadDecisions(path string) (dedup.Decisions, error) {
+func loadDecisions(path string) (*dedup.Decisions, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &pipeline.InputError{Err: err}

@@ -181,10 +181,19 @@ type Decision struct {
 	Cluster    int32   `json:"cluster"`
 }
 
-// WriteDecisions writes, after Resolve, one JSON line per duplicate.
+// decisionsHeader is the first line of a decisions file.
+type decisionsHeader struct {
+	Rows int64 `json:"rows"` // input records of all shards
+}
+
+// WriteDecisions writes, after Resolve, a header line with the number of
+// input records, then one JSON line per duplicate.
 func (d *Deduper) WriteDecisions(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
+	if err := enc.Encode(decisionsHeader{Rows: d.n - d.nAgainst}); err != nil {
+		return err
+	}
 	for i, kept := range d.decKept {
 		if kept < 0 {
 			continue
@@ -199,33 +208,57 @@ func (d *Deduper) WriteDecisions(w io.Writer) error {
 
 // Decisions are a merge's duplicates, by input position: the pass-2
 // filter of a shard.
-type Decisions map[int64]Decision
+type Decisions struct {
+	Rows int64 // input records of all shards the merge saw
+	dup  map[int64]Decision
+}
 
 // LoadDecisions reads what WriteDecisions wrote.
-func LoadDecisions(r io.Reader, name string) (Decisions, error) {
-	dec := Decisions{}
+func LoadDecisions(r io.Reader, name string) (*Decisions, error) {
+	dec := &Decisions{Rows: -1, dup: map[int64]Decision{}}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for n := 1; sc.Scan(); n++ {
+		if n == 1 {
+			var h decisionsHeader
+			if err := json.Unmarshal(sc.Bytes(), &h); err != nil || h.Rows < 0 {
+				return nil, fmt.Errorf("%s: not a decisions file (written by dedup --merge --decisions)", name)
+			}
+			dec.Rows = h.Rows
+			continue
+		}
 		var x Decision
 		if err := json.Unmarshal(sc.Bytes(), &x); err != nil {
 			return nil, fmt.Errorf("%s: line %d: %v", name, n, err)
 		}
-		dec[x.Index] = x
+		dec.dup[x.Index] = x
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	if dec.Rows < 0 {
+		return nil, fmt.Errorf("%s: empty, not a decisions file", name)
+	}
 	return dec, nil
 }
 
+// Check reports an error unless a run read as many input records (of
+// all shards) as the merge saw: decisions are keyed by input position, so
+// any other input would get another record's decision.
+func (dec *Decisions) Check(rep *pipeline.Report) error {
+	if n := rep.RecordsIn + rep.OtherShards; n != dec.Rows {
+		return fmt.Errorf("dedup --decisions: the input has %d records, the merged state had %d: not the input the shards signed", n, dec.Rows)
+	}
+	return nil
+}
+
 // Name implements pipeline.Stage.
-func (Decisions) Name() string { return StageName }
+func (*Decisions) Name() string { return StageName }
 
 // Process rejects the records the merge found to be duplicates, with the
 // reject an unsharded run gives.
-func (dec Decisions) Process(_ context.Context, rec *pipeline.Record, out *pipeline.Out) error {
-	x, ok := dec[out.Seq()]
+func (dec *Decisions) Process(_ context.Context, rec *pipeline.Record, out *pipeline.Out) error {
+	x, ok := dec.dup[out.Seq()]
 	if !ok {
 		out.Keep(rec)
 		return nil

@@ -62,7 +62,7 @@ func shardedRun(t *testing.T, opt Options, inputs []string, n int) (out, rejects
 	for i := range n {
 		j := job(i)
 		j.Output, j.RejectsPath = filepath.Join(dir, "out.jsonl"), filepath.Join(dir, "rejects.jsonl")
-		j.Stages = []pipeline.Stage{dec}
+		j.Stages, j.Finish = []pipeline.Stage{dec}, dec.Check
 		if _, err := j.Run(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -149,5 +149,46 @@ func TestStateMismatch(t *testing.T) {
 	}
 	if err := b.LoadState(strings.NewReader("garbage"), "g.bin"); err == nil || !strings.Contains(err.Error(), "not a dedup state") {
 		t.Errorf("loading garbage: %v", err)
+	}
+}
+
+// TestDecisionsOtherInput: decisions applied to an input other than the
+// one the shards signed fail before anything is written.
+func TestDecisionsOtherInput(t *testing.T) {
+	dir := t.TempDir()
+	recs := benchRecords(t, 200, 5)
+	in := writeRecords(t, dir, "in.jsonl", recs)
+	other := writeRecords(t, dir, "other.jsonl", recs[:150])
+	d, err := New(Options{Normalize: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	reg := pipeline.NewRegistry(pipeline.JSONFormats()...)
+	if err := d.Sign(context.Background(), &pipeline.Job{Command: "dedup", Registry: reg, Inputs: []string{in}, Workers: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Resolve(); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := d.WriteDecisions(&buf); err != nil {
+		t.Fatal(err)
+	}
+	dec, err := LoadDecisions(&buf, "decisions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.jsonl")
+	j := &pipeline.Job{Command: "dedup", Registry: reg, Inputs: []string{other}, Output: out, Workers: 2,
+		Stages: []pipeline.Stage{dec}, Finish: dec.Check}
+	if _, err := j.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "not the input the shards signed") {
+		t.Errorf("other input: %v", err)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("output written despite the error")
+	}
+	if _, err := LoadDecisions(strings.NewReader(""), "empty"); err == nil {
+		t.Error("an empty decisions file loads")
 	}
 }
