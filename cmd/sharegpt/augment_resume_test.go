@@ -22,14 +22,7 @@ import (
 // no answered request was sent twice, that the requests cut off by the kill
 // were sent again, once, and that the output equals an uninterrupted run's.
 func TestAugmentKillAndResume(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "sharegpt")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	dir, bin := buildBinary(t)
 	sentences := []string{
 		"Please explain how this function works and why it returns an error when the list is empty.",
 		"Can you write a short story about a brave little dog who finds his way home?",

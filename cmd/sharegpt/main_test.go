@@ -15,14 +15,7 @@ import (
 // middle (stdin still open), and checks that it exits 130 and leaves
 // neither the output nor a temporary file behind.
 func TestInterruptLeavesNoOutput(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "sharegpt")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	dir, bin := buildBinary(t)
 	out := filepath.Join(dir, "out.json")
 	cmd := exec.Command(bin, "convert", "-i", "-", "-o", out, "--rejects", filepath.Join(dir, "rej.jsonl"))
 	stdin, err := cmd.StdinPipe()
@@ -51,4 +44,19 @@ func TestInterruptLeavesNoOutput(t *testing.T) {
 			t.Errorf("left behind: %s", e.Name())
 		}
 	}
+}
+
+// buildBinary builds the command into a temporary directory and returns
+// both; it skips the test with -short.
+func buildBinary(t *testing.T) (dir, bin string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir = t.TempDir()
+	bin = filepath.Join(dir, "sharegpt")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return dir, bin
 }
