@@ -24,6 +24,11 @@ type cliCase struct {
 	StderrContains []string            `json:"stderr_contains"`
 	FileContains   map[string][]string `json:"file_contains"`
 	Absent         []string            `json:"absent"`
+	// Unchanged names files of Files that must hold exactly what they held
+	// before the run (inputs, the user's own files).
+	Unchanged []string `json:"unchanged"`
+	// Dirs are folders to make before the run.
+	Dirs []string `json:"dirs"`
 }
 
 func TestCLI(t *testing.T) {
@@ -50,8 +55,17 @@ func TestCLI(t *testing.T) {
 		t.Run(tc.Name, func(t *testing.T) {
 			dir := t.TempDir()
 			expand := func(s string) string { return strings.ReplaceAll(s, "$DIR", dir) }
+			for _, d := range tc.Dirs {
+				if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
 			for name, content := range tc.Files {
-				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+				path := filepath.Join(dir, name)
+				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -91,6 +105,12 @@ func TestCLI(t *testing.T) {
 					if !strings.Contains(string(got), expand(s)) {
 						t.Errorf("%s lacks %q:\n%s", name, expand(s), got)
 					}
+				}
+			}
+			for _, name := range tc.Unchanged {
+				got, err := os.ReadFile(filepath.Join(dir, name))
+				if err != nil || string(got) != tc.Files[name] {
+					t.Errorf("%s was changed or removed (%v)", name, err)
 				}
 			}
 			for _, name := range tc.Absent {

@@ -97,7 +97,9 @@ shard then filters its part with the decisions (--decisions FILE -o OUT).`,
 			if err != nil {
 				return err
 			}
+			job.Protect = append(slices.Clone(against), decisions)
 			if signatures != "" {
+				job.OtherFiles = []string{signatures}
 				return runDedupSign(c.Context(), ios, opt, job, signatures, f.quiet)
 			}
 			if decisions != "" {
@@ -115,6 +117,7 @@ shard then filters its part with the decisions (--decisions FILE -o OUT).`,
 				_, err = f.run(c.Context(), job, ios)
 				return err
 			}
+			job.OtherFiles = []string{clusters}
 			if clusters == "-" && job.Output == "-" {
 				return usageError(fmt.Errorf("--clusters - needs -o to name a file: records go to stdout"))
 			}
@@ -234,6 +237,9 @@ func runDedupSign(ctx context.Context, ios *IOStreams, opt dedup.Options, job *p
 		return usageError(err)
 	}
 	defer d.Close()
+	if err := job.CheckOutputs(); err != nil {
+		return err
+	}
 	if err := d.Sign(ctx, job); err != nil {
 		return err
 	}
@@ -247,6 +253,15 @@ func runDedupMerge(ios *IOStreams, opt dedup.Options, states []string, decisions
 	}
 	if len(states) == 0 {
 		return usageError(fmt.Errorf("--merge needs the --signatures files of every shard as inputs"))
+	}
+	if err := pipeline.CheckDistinct(decisions, clusters); err != nil {
+		return err
+	}
+	g := pipeline.NewGuard(states)
+	for _, out := range []string{decisions, clusters} {
+		if err := g.CheckFile(out); err != nil {
+			return err
+		}
 	}
 	d, err := dedup.New(opt)
 	if err != nil {

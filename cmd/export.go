@@ -17,6 +17,7 @@ func newExportCmd(ios *IOStreams) *cobra.Command {
 		hfHub      string
 		splitRatio float64
 		seed       int64
+		force      bool
 	)
 	c := &cobra.Command{
 		Use:   "export [INPUT...] (--hf-disk DIR | --hf-hub DIR)",
@@ -28,11 +29,18 @@ conversion step:
                  streams), dataset_info.json and state.json, which
                  datasets.load_from_disk(DIR) opens; with --split-ratio a
                  DatasetDict (DIR/dataset_dict.json, DIR/train, DIR/test).
-                 DIR is replaced as a whole when the export succeeds.
+                 DIR is replaced as a whole when the export succeeds; an
+                 existing DIR must be empty or a save_to_disk folder
+                 (--force replaces any other folder, never a file and never
+                 a folder holding an input).
   --hf-hub DIR   a dataset repository: DIR/data/train-00000-of-0000N.parquet
                  (and test) and DIR/README.md, a dataset card whose YAML header
                  declares the configs and dataset_info (features, splits,
-                 sizes); upload it as it is, or load_dataset(DIR).
+                 sizes); upload it as it is, or load_dataset(DIR). In an
+                 existing DIR (a clone of the dataset's repository) only
+                 data/ and README.md are replaced; data/ must hold only
+                 Parquet files and README.md be a card sharegpt wrote,
+                 unless --force.
 
 --split-ratio R splits as FastChat's split_train_test does: np.random.seed(SEED),
 perm = np.random.permutation(N), the first int(N*R) records of the permuted
@@ -59,10 +67,14 @@ Shards are at most --shard-bytes (default 500MB, as datasets) or
 			opts := hfdataset.ExportOptions{
 				Kind: hfdataset.Disk, Dir: hfDisk, SplitRatio: splitRatio, Seed: uint32(seed),
 				Options: hfdataset.Options{ShardRows: job.Write.ShardRows, ShardBytes: job.Write.ShardBytes,
-					Compression: job.Write.Compression, RowGroupSize: job.Write.RowGroupSize},
+					Compression: job.Write.Compression, RowGroupSize: job.Write.RowGroupSize, Force: force},
 			}
 			if hfHub != "" {
 				opts.Kind, opts.Dir = hfdataset.Hub, hfHub
+			}
+			job.Folders, job.OtherFiles = hfdataset.Replaces(opts.Kind, opts.Dir)
+			if err := job.CheckOutputs(); err != nil {
+				return err
 			}
 			ex, err := hfdataset.NewExporter(opts)
 			if err != nil {
@@ -97,6 +109,7 @@ Shards are at most --shard-bytes (default 500MB, as datasets) or
 	fl.StringVar(&hfHub, "hf-hub", "", "write a Hub dataset folder (Parquet shards under data/, README.md card)")
 	fl.Float64Var(&splitRatio, "split-ratio", 0, "train share for a train/test split as FastChat's split_train_test (e.g. 0.99); 0: no split")
 	fl.Int64Var(&seed, "seed", 0, "numpy seed for --split-ratio")
+	fl.BoolVar(&force, "force", false, "replace an existing folder sharegpt did not write (never a file, never a folder holding an input)")
 	fl.StringVar(&f.rejects, "rejects", "", "write rejected records with stage and reason to this JSONL file")
 	fl.StringVar(&f.report, "report", "", "write the run summary as JSON to this file")
 	fl.Int64Var(&f.shardRows, "shard-rows", 0, "at most N records per shard")

@@ -83,10 +83,11 @@ func Execute(ctx context.Context, ios *IOStreams, args []string) int {
 	code := ExitFailure
 	var ee *exitError
 	var ie *pipeline.InputError
+	var oe *pipeline.OutputError
 	switch {
 	case errors.As(err, &ee):
 		code = ee.code
-	case errors.As(err, &ie):
+	case errors.As(err, &ie), errors.As(err, &oe):
 		code = ExitInputError
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(ios.ErrOut, "sharegpt: interrupted; no output was written")

@@ -1,12 +1,14 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sharegpt/sharegpt/chat"
+	"github.com/sharegpt/sharegpt/hfdataset"
 	"github.com/sharegpt/sharegpt/pipeline"
 	"github.com/sharegpt/sharegpt/tokenize"
 )
@@ -18,6 +20,7 @@ func newTokenizeCmd(ios *IOStreams) *cobra.Command {
 		system        string
 		tokenizerPath string
 		hfDisk, hfHub string
+		force         bool
 	)
 	c := &cobra.Command{
 		Use:   "tokenize [INPUT...]",
@@ -88,6 +91,14 @@ gpt turn), truncated-away (no reply token within --max-length).`,
 				return err
 			}
 			job.Stages = []pipeline.Stage{stage}
+			if hfDisk != "" {
+				job.Folders, job.OtherFiles = hfdataset.Replaces(hfdataset.Disk, hfDisk)
+			} else if hfHub != "" {
+				job.Folders, job.OtherFiles = hfdataset.Replaces(hfdataset.Hub, hfHub)
+			}
+			if err := job.CheckOutputs(); err != nil {
+				return err
+			}
 			var sink *tokenize.TableSink
 			if table {
 				write := job.Write
@@ -95,8 +106,12 @@ gpt turn), truncated-away (no reply token within --max-length).`,
 					write.RowGroupSize = 0 // tokenize.DefaultRowGroupSize
 				}
 				sink, err = tokenize.OpenTable(tokenize.TableOptions{
-					Path: f.output, Format: f.outputFormat, HFDisk: hfDisk, HFHub: hfHub, Write: write,
+					Path: f.output, Format: f.outputFormat, HFDisk: hfDisk, HFHub: hfHub, Write: write, Force: force,
 				})
+				var oe *pipeline.OutputError
+				if errors.As(err, &oe) {
+					return err
+				}
 				if err != nil {
 					return usageError(err)
 				}
@@ -135,6 +150,7 @@ gpt turn), truncated-away (no reply token within --max-length).`,
 	fl.StringVar(&system, "system", "", "system message instead of the template's (a conversation's own leading system turn still wins)")
 	fl.StringVar(&hfDisk, "hf-disk", "", "write the datasets save_to_disk layout to this folder")
 	fl.StringVar(&hfHub, "hf-hub", "", "write a Hub dataset folder (Parquet shards under data/, README.md card)")
+	fl.BoolVar(&force, "force", false, "replace an existing --hf-disk/--hf-hub folder sharegpt did not write (never a file, never a folder holding an input)")
 	return c
 }
 

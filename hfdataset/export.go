@@ -45,6 +45,9 @@ func NewExporter(opts ExportOptions) (*Exporter, error) {
 	if opts.SplitRatio < 0 || opts.SplitRatio > 1 {
 		return nil, fmt.Errorf("split ratio %v is not between 0 and 1", opts.SplitRatio)
 	}
+	if err := CheckTarget(opts.Kind, opts.Dir, opts.Force); err != nil {
+		return nil, err
+	}
 	f, err := os.CreateTemp("", "sharegpt-export-*")
 	if err != nil {
 		return nil, fmt.Errorf("spool: %w", err)

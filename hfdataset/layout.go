@@ -1,7 +1,6 @@
 package hfdataset
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -45,6 +44,9 @@ type Options struct {
 	RowGroupSize int
 	// Description is the Hub dataset card's text under its title.
 	Description string
+	// Force lets a layout replace a folder it does not recognise as one it
+	// wrote (see CheckTarget). A file is never replaced by a folder.
+	Force bool
 }
 
 // Split is one split a layout wrote.
@@ -60,8 +62,12 @@ type Split struct {
 // split; Commit writes the metadata files and puts the folder in place.
 type Layout struct {
 	kind    Kind
-	dir     string // the folder asked for
-	root    string // where files are written: a temporary folder for Disk
+	dir     string              // the folder asked for
+	atomic  *pipeline.AtomicDir // the temporary folder swapped in on Commit
+	final   string              // what atomic replaces: dir, or dir/data
+	root    string              // where the metadata files are written
+	data    string              // where the data files are written
+	readme  string              // the Hub dataset card
 	schema  *arrow.Schema
 	dict    bool // several splits (a DatasetDict on disk)
 	names   []string
@@ -76,15 +82,18 @@ var splitName = regexp.MustCompile(`^\w+(\.\w+)*$`)
 // one Dataset (dir/data-00000-of-0000N.arrow, dataset_info.json,
 // state.json); with names a DatasetDict (dir/dataset_dict.json and a folder
 // per split). Everything is written in a temporary folder beside dir, which
-// replaces dir on Commit.
+// replaces dir on Commit. An existing dir must be one CheckTarget accepts.
 func CreateDisk(dir string, schema *arrow.Schema, splits []string, opts Options) (*Layout, error) {
 	return create(Disk, dir, schema, splits, opts)
 }
 
 // CreateHub starts a Hub folder at dir: dir/data/SPLIT-0000i-of-0000N.parquet
-// and dir/README.md. With no split names the one split is "train". Files
-// appear under their final names on Commit; other files in dir are left
-// alone, except shards of the same split with another total.
+// and dir/README.md. With no split names the one split is "train". A new
+// dir is built in a temporary folder and renamed into place on Commit; in
+// an existing one (a clone of the dataset's repository, say) the folder
+// data/ is built aside and swapped in whole, then README.md is replaced,
+// and everything else in dir is left alone. An existing dir must be one
+// CheckTarget accepts.
 func CreateHub(dir string, schema *arrow.Schema, splits []string, opts Options) (*Layout, error) {
 	return create(Hub, dir, schema, splits, opts)
 }
@@ -129,26 +138,16 @@ func create(kind Kind, dir string, schema *arrow.Schema, splits []string, opts O
 		opts.ShardBytes = DefaultShardBytes
 	}
 	copts := columnar.Options{ShardBytes: opts.ShardBytes, ShardRows: opts.ShardRows, ShardNames: true}
+	if err := CheckTarget(kind, l.dir, opts.Force); err != nil {
+		return nil, err
+	}
+	if err := l.makeRoot(); err != nil {
+		return nil, err
+	}
 	switch kind {
 	case Disk:
-		parent, base := filepath.Split(l.dir)
-		if parent == "" {
-			parent = "."
-		}
-		if err := os.MkdirAll(parent, 0o755); err != nil {
-			return nil, err
-		}
-		var suffix [6]byte
-		if _, err := rand.Read(suffix[:]); err != nil {
-			return nil, err
-		}
-		l.root = filepath.Join(parent, "."+base+".tmp-"+hex.EncodeToString(suffix[:]))
-		if err := os.Mkdir(l.root, 0o755); err != nil {
-			return nil, err
-		}
 		copts.Format = columnar.ArrowStream
 	case Hub:
-		l.root = l.dir
 		copts.Format = columnar.Parquet
 		copts.Compression, copts.RowGroupSize = opts.Compression, opts.RowGroupSize
 	}
@@ -156,11 +155,11 @@ func create(kind Kind, dir string, schema *arrow.Schema, splits []string, opts O
 		var path string
 		switch {
 		case kind == Hub:
-			path = filepath.Join(l.root, "data", name+".parquet")
+			path = filepath.Join(l.data, name+".parquet")
 		case name == "":
-			path = filepath.Join(l.root, "data.arrow")
+			path = filepath.Join(l.data, "data.arrow")
 		default:
-			path = filepath.Join(l.root, name, "data.arrow")
+			path = filepath.Join(l.data, name, "data.arrow")
 		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			l.Abort()
@@ -174,6 +173,32 @@ func create(kind Kind, dir string, schema *arrow.Schema, splits []string, opts O
 		l.writers = append(l.writers, w)
 	}
 	return l, nil
+}
+
+// makeRoot creates the temporary folder: for a save_to_disk folder or a
+// new Hub folder, in place of dir; for an existing Hub folder, in place of
+// dir/data.
+func (l *Layout) makeRoot() error {
+	target := l.dir
+	hubInPlace := false
+	if l.kind == Hub {
+		if _, err := os.Lstat(l.dir); err == nil {
+			target, hubInPlace = filepath.Join(l.dir, "data"), true
+		}
+	}
+	a, err := pipeline.CreateAtomicDir(target)
+	if err != nil {
+		return err
+	}
+	l.atomic, l.final, l.root, l.data = a, target, a.Root, a.Root
+	switch {
+	case hubInPlace:
+		l.readme = filepath.Join(l.dir, "README.md")
+	case l.kind == Hub:
+		l.data = filepath.Join(a.Root, "data")
+		l.readme = filepath.Join(a.Root, "README.md")
+	}
+	return nil
 }
 
 // Schema returns the schema rows are written in (with the "huggingface"
@@ -230,6 +255,13 @@ func (l *Layout) Commit() ([]Split, error) {
 		return nil, err
 	}
 	l.done = true
+	for i := range splits {
+		for j, sh := range splits[i].Shards {
+			if rel, err := filepath.Rel(l.root, sh.Path); err == nil {
+				splits[i].Shards[j].Path = filepath.Join(l.final, rel)
+			}
+		}
+	}
 	return splits, nil
 }
 
@@ -239,8 +271,8 @@ func (l *Layout) Abort() {
 		w.Abort()
 	}
 	l.writers = nil
-	if l.kind == Disk && l.root != "" && !l.done {
-		os.RemoveAll(l.root)
+	if l.atomic != nil && !l.done {
+		l.atomic.Abort()
 	}
 }
 
@@ -278,28 +310,7 @@ func (l *Layout) commitDisk(splits []Split) error {
 			return err
 		}
 	}
-	return replaceDir(l.root, l.dir)
-}
-
-// replaceDir moves the finished folder tmp to dir, replacing what was there.
-func replaceDir(tmp, dir string) error {
-	old := ""
-	if _, err := os.Lstat(dir); err == nil {
-		old = tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return fmt.Errorf("replace %s: %w", dir, err)
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			os.Rename(old, dir)
-		}
-		return fmt.Errorf("replace %s: %w", dir, err)
-	}
-	if old != "" {
-		return os.RemoveAll(old)
-	}
-	return nil
+	return l.atomic.Commit()
 }
 
 // fingerprint is a content hash of the shards: 16 hex digits, as datasets'
@@ -383,7 +394,17 @@ func (l *Layout) commitHub(splits []Split) error {
 		card = append(card, fmt.Sprintf("| %s | %d | %d |\n", s.Name, s.Rows, len(s.Shards))...)
 	}
 	card = append(card, "\n```python\nfrom datasets import load_dataset\nds = load_dataset(\"path/to/this/folder\")\n```\n"...)
-	return writeFile(filepath.Join(l.root, "README.md"), card)
+	if l.readme == filepath.Join(l.root, "README.md") {
+		if err := writeFile(l.readme, card); err != nil {
+			return err
+		}
+		return l.atomic.Commit()
+	}
+	// An existing folder: data/ first, then the card that describes it.
+	if err := l.atomic.Commit(); err != nil {
+		return err
+	}
+	return writeFile(l.readme, card)
 }
 
 func writeFile(path string, data []byte) error {

@@ -219,11 +219,11 @@ func TestExportDiskSplit(t *testing.T) {
 // the records exactly as read (the export can be read back).
 func TestExportDiskWhole(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ds")
-	if err := os.MkdirAll(filepath.Join(dir, "old"), 0o755); err != nil { // replaced as a whole
+	if err := os.MkdirAll(filepath.Join(dir, "old"), 0o755); err != nil { // replaced as a whole (forced)
 		t.Fatal(err)
 	}
 	inputs := []string{sample, "../testdata/columnar/sample.jsonl"}
-	export(t, ExportOptions{Kind: Disk, Dir: dir, Options: Options{ShardRows: 400}}, inputs...)
+	export(t, ExportOptions{Kind: Disk, Dir: dir, Options: Options{ShardRows: 400, Force: true}}, inputs...)
 	files, _ := filepath.Glob(filepath.Join(dir, "data-*.arrow"))
 	sort.Strings(files)
 	if len(files) != 3 || filepath.Base(files[2]) != "data-00002-of-00003.arrow" {
@@ -360,7 +360,7 @@ func TestLayoutAbort(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "keep"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	l, err := CreateDisk(dir, columnar.RecordSchema(), nil, Options{})
+	l, err := CreateDisk(dir, columnar.RecordSchema(), nil, Options{Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,13 +3,9 @@ package pipeline
 import (
 	"bufio"
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/klauspost/compress/gzip"
@@ -90,68 +86,6 @@ func spool(r io.Reader) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
-}
-
-// AtomicFile is a file written under a temporary name beside its target
-// and renamed into place by Commit, so that an interrupted run never leaves
-// a file that looks finished.
-type AtomicFile struct {
-	*os.File
-	target string
-	done   bool
-}
-
-// CreateAtomic creates the temporary file for target.
-func CreateAtomic(target string) (*AtomicFile, error) {
-	dir, base := filepath.Split(target)
-	if dir == "" {
-		dir = "."
-	}
-	var suffix [6]byte
-	if _, err := rand.Read(suffix[:]); err != nil {
-		return nil, err
-	}
-	tmp := filepath.Join(dir, "."+base+".tmp-"+hex.EncodeToString(suffix[:]))
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	return &AtomicFile{File: f, target: target}, nil
-}
-
-// Commit closes the file and renames it to its target.
-func (f *AtomicFile) Commit() error {
-	return f.CommitAs(f.target)
-}
-
-// CommitAs closes the file and renames it to target instead of the name it
-// was created for (a shard whose final name is known only at the end).
-// target should be in the same directory.
-func (f *AtomicFile) CommitAs(target string) error {
-	if f.done {
-		return errors.New("atomic file: already closed")
-	}
-	f.done = true
-	tmp := f.Name()
-	if err := f.File.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, target); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
-}
-
-// Abort closes and removes the temporary file; it is a no-op after Commit.
-func (f *AtomicFile) Abort() {
-	if f.done {
-		return
-	}
-	f.done = true
-	f.File.Close()
-	os.Remove(f.Name())
 }
 
 // Output is a destination file (or stdout): buffered, compressed as its

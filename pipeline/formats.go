@@ -551,13 +551,11 @@ func ShardName(path string, i, n int) string {
 
 // RemoveStaleShards removes shards of path with a total other than n: what
 // an earlier run with other shard sizes left, which a glob over the prefix
-// would otherwise mix in.
+// would otherwise mix in. It runs after the new shards are in place; a
+// run's inputs are never among them (Guard.CheckShards refuses such a run
+// before it starts).
 func RemoveStaleShards(path string, n int) {
-	dir, base := filepath.Split(path)
-	_, plain := CompressionOf(base)
-	compExt := base[len(plain):]
-	ext := filepath.Ext(plain)
-	stem := plain[:len(plain)-len(ext)]
+	dir, _ := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
@@ -565,20 +563,20 @@ func RemoveStaleShards(path string, n int) {
 	if err != nil {
 		return
 	}
-	keep := fmt.Sprintf("-of-%05d%s%s", n, ext, compExt)
 	for _, e := range entries {
 		name := e.Name()
-		rest, ok := strings.CutPrefix(name, stem+"-")
-		if !ok || e.IsDir() || !strings.HasSuffix(name, ext+compExt) || strings.HasSuffix(name, keep) {
-			continue
-		}
-		// rest is "00000-of-00003.EXT...": check the shape exactly.
-		if len(rest) != len("00000-of-00000")+len(ext)+len(compExt) || rest[5:9] != "-of-" ||
-			!allDigits(rest[:5]) || !allDigits(rest[9:14]) {
+		if e.IsDir() || !isShardOf(path, name) || isShardOfTotal(path, name, n) {
 			continue
 		}
 		os.Remove(filepath.Join(dir, name))
 	}
+}
+
+// isShardOfTotal reports whether name, a shard of path, is one of n.
+func isShardOfTotal(path, name string, n int) bool {
+	_, want := filepath.Split(ShardName(path, 0, n))
+	i := strings.LastIndex(want, "-of-")
+	return len(name) == len(want) && name[i:] == want[i:]
 }
 
 func allDigits(s string) bool {

@@ -42,10 +42,51 @@ type Job struct {
 	// Sink, when set, receives the kept records instead of Output: for a
 	// command that writes them its own way (in Finish, say).
 	Sink RecordWriter
+	// OtherFiles and Folders name the run's other outputs (a cluster map, a
+	// dataset folder), so that CheckOutputs keeps them off the inputs too.
+	OtherFiles []string
+	Folders    []string
+	// Protect names other files the run reads (a dataset to dedup against,
+	// a decisions file): no output may replace them either.
+	Protect []string
+}
+
+// CheckOutputs checks, before any work, that the job's outputs may be
+// written (see Guard): none is an input or replaces a shard that is one,
+// no file replaces a folder or a folder a file, no two share a path. Run
+// calls it; a command that opens an output before Run calls it first.
+func (j *Job) CheckOutputs() error {
+	g := NewGuard(append(append([]string(nil), j.Inputs...), j.Protect...))
+	files := append([]string{j.RejectsPath, j.ReportPath}, j.OtherFiles...)
+	if j.Sink == nil || j.Output != "" {
+		files = append(files, j.Output)
+	}
+	all := append(append([]string(nil), files...), j.Folders...)
+	if err := CheckDistinct(all...); err != nil {
+		return err
+	}
+	for _, f := range files {
+		check := g.CheckFile
+		if f == j.Output && j.Write.Sharded() {
+			check = g.CheckShards
+		}
+		if err := check(f); err != nil {
+			return err
+		}
+	}
+	for _, d := range j.Folders {
+		if err := g.CheckDir(d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Run runs the job and returns its report.
 func (j *Job) Run(ctx context.Context) (*Report, error) {
+	if err := j.CheckOutputs(); err != nil {
+		return nil, err
+	}
 	sources, err := j.open()
 	if err != nil {
 		return nil, err

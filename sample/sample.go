@@ -116,6 +116,9 @@ func New(opts Options) (*Sampler, error) {
 // first), creates the output itself and sets Finish to write it in shuffled
 // order; the job's Output is then left empty. Call Close after the run.
 func (s *Sampler) Prepare(ctx context.Context, job *pipeline.Job) error {
+	if err := job.CheckOutputs(); err != nil {
+		return err
+	}
 	s.ctx = ctx
 	job.Stages = append(job.Stages, &stage{s: s})
 	finish := job.Finish

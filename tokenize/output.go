@@ -37,6 +37,9 @@ type TableOptions struct {
 	// HFDisk is a folder in datasets' save_to_disk layout; HFHub a folder
 	// in the Hub layout (Parquet shards under data/ and a README.md).
 	HFDisk, HFHub string
+	// Force lets HFDisk or HFHub replace a folder sharegpt did not write
+	// (hfdataset.CheckTarget).
+	Force bool
 	// Compression, RowGroupSize, ShardRows and ShardBytes configure the
 	// files as for every other command (pipeline.WriteOptions); a
 	// RowGroupSize of 0 is DefaultRowGroupSize.
@@ -134,6 +137,7 @@ func OpenTable(o TableOptions) (*TableSink, error) {
 			ShardRows:    o.Write.ShardRows,
 			Compression:  o.Write.Compression,
 			RowGroupSize: o.Write.RowGroupSize,
+			Force:        o.Force,
 			Description:  "Tokenized conversations written by `sharegpt tokenize`: input_ids, labels (-100 outside the assistant replies), attention_mask, n_tokens.",
 		})
 		if err != nil {

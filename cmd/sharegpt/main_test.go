@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -59,4 +60,59 @@ func buildBinary(t *testing.T) (dir, bin string) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	return dir, bin
+}
+
+// TestKilledHubExport kills (SIGKILL) a tokenize --hf-hub run while it
+// writes: the Hub folder must not exist at all (no data/ of temporary
+// files), and the next run of the same output removes what the killed one
+// left and puts a complete folder in place.
+func TestKilledHubExport(t *testing.T) {
+	dir, bin := buildBinary(t)
+	hub := filepath.Join(dir, "hub")
+	cmd := exec.Command(bin, "tokenize", "-q", "--hf-hub", hub, "--shard-rows", "50")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var recs []byte
+	for i := range 300 {
+		recs = fmt.Appendf(recs, `{"id":"%d","conversations":[{"from":"human","value":"hello %d"},{"from":"gpt","value":"hi there"}]}`+"\n", i, i)
+	}
+	stdin.Write(recs)
+	// Kill once the layout's shards are under way (stdin still open).
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m, _ := filepath.Glob(filepath.Join(dir, ".hub.tmp-*", "data", "*")); len(m) > 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	cmd.Process.Kill()
+	cmd.Wait()
+	stdin.Close()
+	if _, err := os.Stat(hub); err == nil {
+		t.Fatal("a killed run left the Hub folder in place")
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, ".hub.tmp-*"))
+	if len(left) != 1 {
+		t.Fatalf("killed run's temporary folder: %v, want one", left)
+	}
+
+	rerun := exec.Command(bin, "tokenize", "-q", "--hf-hub", hub)
+	rerun.Stdin = bytes.NewReader(recs)
+	if out, err := rerun.CombinedOutput(); err != nil {
+		t.Fatalf("rerun: %v\n%s", err, out)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".hub.tmp-*")); len(left) != 0 {
+		t.Errorf("the rerun left %v", left)
+	}
+	for _, name := range []string{"README.md", "data/train-00000-of-00001.parquet"} {
+		if _, err := os.Stat(filepath.Join(hub, name)); err != nil {
+			t.Errorf("rerun: %v", err)
+		}
+	}
 }
