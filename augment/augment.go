@@ -92,7 +92,7 @@ func New(ctx context.Context, opts Options) (*Augmenter, error) {
 			return nil, fmt.Errorf("no --model given and the server's model list could not be read: %w", err)
 		}
 		if len(models) == 0 {
-			return nil, fmt.Errorf("no --model given and GET %s lists no model", a.client.url("/models"))
+			return nil, fmt.Errorf("no --model given and GET %s lists no model", a.client.shownURL(modelsPath))
 		}
 		a.opts.Model = models[0]
 	}
@@ -486,7 +486,7 @@ func (a *Augmenter) hop(ctx context.Context, g *group, msgs func() ([]Message, e
 		if err != nil {
 			return nil, err
 		}
-		ans, err := a.client.chat(ctx, body)
+		ans, err := a.client.chat(ctx, body, key.MaxTokens)
 		if err != nil {
 			return nil, err
 		}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -61,6 +60,10 @@ const (
 	// model's context: a property of the request, not of the server, so it
 	// does not count towards MaxConsecutiveFailures.
 	CauseContext = "context-exceeded"
+	// CauseTooLarge is a 200 whose body is over the response limit
+	// (Options.MaxResponseBytes, or derived from max_tokens): more than
+	// any answer to the request can be. It is not retried.
+	CauseTooLarge = "response-too-large"
 )
 
 // attemptError is a failed HTTP attempt.
@@ -95,6 +98,7 @@ type client struct {
 	http    *http.Client
 	limiter *rate.Limiter // nil: no limit
 	stats   *counters
+	red     *redactor
 
 	mu          sync.Mutex
 	consecutive int
@@ -102,10 +106,11 @@ type client struct {
 }
 
 func newClient(opts *Options, stats *counters) *client {
-	c := &client{opts: opts, stats: stats, http: opts.HTTPClient}
+	c := &client{opts: opts, stats: stats, http: opts.HTTPClient, red: newRedactor(opts.APIKey, opts.BaseURL)}
 	if c.http == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = opts.Concurrency
+		tr.MaxResponseHeaderBytes = maxErrorBody * 8 // not the default 10 MB
 		c.http = &http.Client{Transport: tr}
 	}
 	if opts.RPS > 0 {
@@ -139,10 +144,11 @@ func (c *client) reserve() error {
 	return nil
 }
 
-// chat sends one chat completion request body, retrying as the options
-// say. It returns a *StopError when the run stopped before an answer came,
-// the context's error, or the last attempt's *attemptError.
-func (c *client) chat(ctx context.Context, body []byte) (answer, error) {
+// chat sends one chat completion request body, whose max_tokens is given,
+// retrying as the options say. It returns a *StopError when the run
+// stopped before an answer came, the context's error, or the last
+// attempt's *attemptError.
+func (c *client) chat(ctx context.Context, body []byte, maxTokens int) (answer, error) {
 	for attempt := 0; ; attempt++ {
 		if err := c.reserve(); err != nil {
 			return answer{}, err
@@ -152,7 +158,7 @@ func (c *client) chat(ctx context.Context, body []byte) (answer, error) {
 				return answer{}, contextErr(ctx, err)
 			}
 		}
-		ans, err := c.attempt(ctx, body)
+		ans, err := c.attempt(ctx, body, maxTokens)
 		if err == nil {
 			c.mu.Lock()
 			c.consecutive = 0
@@ -220,13 +226,15 @@ func (c *client) backoff(attempt int, ae *attemptError) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-// attempt sends one HTTP request.
-func (c *client) attempt(ctx context.Context, body []byte) (answer, error) {
+// attempt sends one HTTP request. It reads at most maxErrorBody bytes of
+// an error and Options.ResponseLimit(maxTokens) of a success; the rest of
+// a longer body is not read (the connection is closed).
+func (c *client) attempt(ctx context.Context, body []byte, maxTokens int) (answer, error) {
 	actx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.url("/chat/completions"), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.url(chatPath), bytes.NewReader(body))
 	if err != nil {
-		return answer{}, fmt.Errorf("request: %w", err)
+		return answer{}, fmt.Errorf("request: %s", c.redact(err.Error()))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	c.auth(req)
@@ -235,19 +243,30 @@ func (c *client) attempt(ctx context.Context, body []byte) (answer, error) {
 		return answer{}, c.transportError(ctx, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if resp.StatusCode != http.StatusOK {
+		data, _, err := readBody(resp.Body, maxErrorBody, resp.ContentLength)
+		if err != nil {
+			return answer{}, c.transportError(ctx, err)
+		}
+		return answer{}, c.statusError(resp, data, chatPath)
+	}
+	limit := c.opts.ResponseLimit(maxTokens)
+	if resp.ContentLength > limit {
+		return answer{}, c.tooLarge(limit, maxTokens)
+	}
+	data, over, err := readBody(resp.Body, limit, resp.ContentLength)
 	if err != nil {
 		return answer{}, c.transportError(ctx, err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return answer{}, c.statusError(resp, data)
+	if over {
+		return answer{}, c.tooLarge(limit, maxTokens)
 	}
 	var cr chatResponse
 	if err := json.Unmarshal(data, &cr); err != nil {
-		return answer{}, &attemptError{cause: CauseBadResponse, retryable: true, msg: fmt.Sprintf("answer is not JSON: %v (body %q)", err, c.redact(excerpt(string(data), 120)))}
+		return answer{}, &attemptError{cause: CauseBadResponse, retryable: true, msg: fmt.Sprintf("answer is not JSON: %s (body %q)", c.redact(err.Error()), c.red.excerptBytes(data, bodyRunes))}
 	}
 	if len(cr.Choices) == 0 || cr.Choices[0].Message.Content == nil {
-		return answer{}, &attemptError{cause: CauseBadResponse, retryable: true, msg: fmt.Sprintf("answer has no choices[0].message.content (body %q)", c.redact(excerpt(string(data), 120)))}
+		return answer{}, &attemptError{cause: CauseBadResponse, retryable: true, msg: fmt.Sprintf("answer has no choices[0].message.content (body %q)", c.red.excerptBytes(data, bodyRunes))}
 	}
 	ans := answer{Content: *cr.Choices[0].Message.Content, Model: cr.Model}
 	if fr := cr.Choices[0].FinishReason; fr != nil {
@@ -259,7 +278,16 @@ func (c *client) attempt(ctx context.Context, body []byte) (answer, error) {
 	return ans, nil
 }
 
+// API paths under the base URL.
+const (
+	chatPath   = "/chat/completions"
+	modelsPath = "/models"
+)
+
 func (c *client) url(path string) string { return strings.TrimRight(c.opts.BaseURL, "/") + path }
+
+// shownURL is the URL of a path as messages show it: redacted.
+func (c *client) shownURL(path string) string { return c.redact(c.url(path)) }
 
 func (c *client) auth(req *http.Request) {
 	if c.opts.APIKey != "" {
@@ -267,12 +295,19 @@ func (c *client) auth(req *http.Request) {
 	}
 }
 
-// redact removes the API key from text that may be shown.
-func (c *client) redact(s string) string {
-	if c.opts.APIKey == "" {
-		return s
+// redact removes secrets (see redactor) from text that may be shown.
+func (c *client) redact(s string) string { return c.red.redact(s) }
+
+// tooLarge is the failure of a success body over the limit: not retried,
+// as the same request gets the same kind of answer (a server that ignores
+// max_tokens, or extra members asked for in ExtraBody such as logprobs).
+func (c *client) tooLarge(limit int64, maxTokens int) *attemptError {
+	msg := fmt.Sprintf("the answer is over %d bytes (--max-response-bytes)", limit)
+	if c.opts.MaxResponseBytes == 0 {
+		msg = fmt.Sprintf("the answer is over %d bytes, the most allowed for max_tokens %d (%d bytes a token + %d; --max-response-bytes sets a limit)",
+			limit, maxTokens, ResponseBytesPerToken, ResponseOverhead)
 	}
-	return strings.ReplaceAll(s, c.opts.APIKey, "[API key]")
+	return &attemptError{cause: CauseTooLarge, msg: msg}
 }
 
 // transportError classifies an error of the connection or of reading the
@@ -285,18 +320,19 @@ func (c *client) transportError(ctx context.Context, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		return &attemptError{cause: CauseTimeout, retryable: true, msg: fmt.Sprintf("no answer within %s", c.opts.Timeout)}
 	}
-	return &attemptError{cause: CauseConnection, retryable: true, msg: c.redact(err.Error())}
+	return &attemptError{cause: CauseConnection, retryable: true, msg: c.red.excerpt(err.Error(), messageRunes)}
 }
 
-// statusError turns a non-200 answer into an attemptError: 429 and 5xx are
-// retried (after Retry-After when given), other statuses are not.
-func (c *client) statusError(resp *http.Response, body []byte) error {
+// statusError turns a non-200 answer to a request of path into an
+// attemptError: 429 and 5xx are retried (after Retry-After when given),
+// other statuses are not. body is the start of the answer (maxErrorBody).
+func (c *client) statusError(resp *http.Response, body []byte, path string) *attemptError {
 	code := resp.StatusCode
 	ae := &attemptError{cause: "http-" + strconv.Itoa(code), retryable: code == http.StatusTooManyRequests || code >= 500}
-	ae.msg = fmt.Sprintf("HTTP %d from %s", code, c.url("/chat/completions"))
+	ae.msg = fmt.Sprintf("HTTP %d from %s", code, c.shownURL(path))
 	m := errorMessage(body)
 	if m != "" {
-		ae.msg += ": " + c.redact(m)
+		ae.msg += ": " + c.red.excerpt(m, messageRunes) // redacted, then cut
 	}
 	if lm := strings.ToLower(m); code == http.StatusBadRequest && strings.Contains(lm, "context") &&
 		(strings.Contains(lm, "exceed") || strings.Contains(lm, "length") || strings.Contains(lm, "size")) {
@@ -309,7 +345,8 @@ func (c *client) statusError(resp *http.Response, body []byte) error {
 }
 
 // errorMessage extracts the message of an OpenAI-style error body
-// ({"error": {"message", "type"}}), FastChat's ({"message"}) or plain text.
+// ({"error": {"message", "type"}}), FastChat's ({"message"}) or plain text,
+// whole: it is redacted before it is cut.
 func errorMessage(body []byte) string {
 	var e struct {
 		Error   json.RawMessage `json:"error"`
@@ -322,19 +359,19 @@ func errorMessage(body []byte) string {
 		}
 		if len(e.Error) > 0 && json.Unmarshal(e.Error, &inner) == nil && inner.Message != "" {
 			if inner.Type != "" {
-				return excerpt(inner.Type+": "+inner.Message, 300)
+				return inner.Type + ": " + inner.Message
 			}
-			return excerpt(inner.Message, 300)
+			return inner.Message
 		}
 		var s string
 		if len(e.Error) > 0 && json.Unmarshal(e.Error, &s) == nil && s != "" {
-			return excerpt(s, 300)
+			return s
 		}
 		if e.Message != "" {
-			return excerpt(e.Message, 300)
+			return e.Message
 		}
 	}
-	return excerpt(string(bytes.ToValidUTF8(body, []byte("\uFFFD"))), 300)
+	return string(body)
 }
 
 // parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
@@ -384,12 +421,16 @@ func (c *client) listModels(ctx context.Context) ([]string, error) {
 	return nil, last
 }
 
+// maxModelList is what is read of a model list (one request, at the
+// start): OpenRouter's list of hundreds of models is about 1 MB.
+const maxModelList = 16 << 20
+
 func (c *client) listModelsOnce(ctx context.Context) ([]string, error) {
 	actx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodGet, c.url("/models"), nil)
+	req, err := http.NewRequestWithContext(actx, http.MethodGet, c.url(modelsPath), nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("request: %s", c.redact(err.Error()))
 	}
 	c.auth(req)
 	resp, err := c.http.Do(req)
@@ -397,14 +438,19 @@ func (c *client) listModelsOnce(ctx context.Context) ([]string, error) {
 		return nil, c.transportError(ctx, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if resp.StatusCode != http.StatusOK {
+		data, _, err := readBody(resp.Body, maxErrorBody, resp.ContentLength)
+		if err != nil {
+			return nil, c.transportError(ctx, err)
+		}
+		return nil, c.statusError(resp, data, modelsPath)
+	}
+	data, over, err := readBody(resp.Body, maxModelList, resp.ContentLength)
 	if err != nil {
 		return nil, c.transportError(ctx, err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		ae := c.statusError(resp, data).(*attemptError)
-		ae.msg = strings.Replace(ae.msg, "/chat/completions", "/models", 1)
-		return nil, ae
+	if over {
+		return nil, &attemptError{cause: CauseTooLarge, msg: fmt.Sprintf("GET %s: the model list is over %d bytes", c.shownURL(modelsPath), maxModelList)}
 	}
 	var list struct {
 		Data []struct {
@@ -412,7 +458,7 @@ func (c *client) listModelsOnce(ctx context.Context) ([]string, error) {
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(data, &list); err != nil {
-		return nil, &attemptError{cause: CauseBadResponse, retryable: true, msg: fmt.Sprintf("GET %s: not a model list: %v", c.url("/models"), err)}
+		return nil, &attemptError{cause: CauseBadResponse, retryable: true, msg: fmt.Sprintf("GET %s: not a model list: %s (body %q)", c.shownURL(modelsPath), c.redact(err.Error()), c.red.excerptBytes(data, bodyRunes))}
 	}
 	var ids []string
 	for _, m := range list.Data {

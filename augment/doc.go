@@ -33,7 +33,10 @@
 // Requests go out over plain net/http, at most Concurrency at a time and
 // at most RPS per second. Connection errors, timeouts, malformed answers,
 // 429 and 5xx are retried with exponential backoff and jitter, honouring
-// Retry-After; other 4xx are not retried. After MaxConsecutiveFailures
+// Retry-After; other 4xx are not retried. Of an answer, at most
+// 8 KiB of an error and ResponseLimit bytes of a success are read (the
+// connection is closed on the rest); a success body over the limit fails
+// as response-too-large and is not retried. After MaxConsecutiveFailures
 // requests in a row failed for good, no new request is sent: every record
 // still passes through (its pending augmentations rejected as stopped), so
 // everything finished so far is written, and [Augmenter.Stopped] says why.
@@ -48,5 +51,11 @@
 // uninterrupted run; identical requests within a run are sent once.
 //
 // The API key (OPENAI_API_KEY) is sent as a bearer token and appears in no
-// error, report or dry-run output.
+// error, report or dry-run output. Every text shown of an answer, an error
+// or a URL is redacted first and only then cut: the key (as written, JSON-
+// or URL-escaped) and every start of it of 6 bytes or more, the password
+// and secret query values of the base URL, and whatever looks like a
+// credential (URL userinfo, query parameters and JSON members named like
+// key, token, secret or password, Authorization headers, bearer tokens,
+// sk-, hf_ and AKIA keys).
 package augment

@@ -89,6 +89,9 @@ type Options struct {
 	// MaxTokens limits each answer; 0 derives it from the text sent
 	// (4 × its LLaMA token count + 64).
 	MaxTokens int
+	// MaxResponseBytes limits the body of a successful answer; 0 derives
+	// it from each request's max_tokens (see ResponseLimit).
+	MaxResponseBytes int64
 	// ExtraBody is merged into every request body (logit_bias, seed,
 	// top_p, stop...); it is part of the cache key.
 	ExtraBody map[string]any
@@ -164,7 +167,7 @@ func (o *Options) Validate() error {
 	case o.BaseURL == "":
 		return fmt.Errorf("no base URL")
 	case !strings.HasPrefix(o.BaseURL, "http://") && !strings.HasPrefix(o.BaseURL, "https://"):
-		return fmt.Errorf("base URL %q: want http:// or https://", o.BaseURL)
+		return fmt.Errorf("base URL %q: want http:// or https://", newRedactor(o.APIKey, o.BaseURL).redact(o.BaseURL))
 	case o.Method != Backtranslate && o.Method != Paraphrase:
 		return fmt.Errorf("unknown method %q", o.Method)
 	case o.Method == Backtranslate && len(o.Pivots) == 0:
@@ -181,6 +184,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("temperature %g is outside [0, 2]", o.Temperature)
 	case o.MaxTokens < 0:
 		return fmt.Errorf("max tokens must not be negative")
+	case o.MaxResponseBytes < 0:
+		return fmt.Errorf("max response bytes must not be negative")
 	case !(o.MinSim >= 0 && o.MaxSim <= 1 && o.MinSim <= o.MaxSim):
 		return fmt.Errorf("similarity bounds [%g, %g] must satisfy 0 <= min <= max <= 1", o.MinSim, o.MaxSim)
 	case !(o.MinLengthRatio >= 0 && o.MinLengthRatio <= o.MaxLengthRatio):

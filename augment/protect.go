@@ -310,13 +310,3 @@ func stripPlaceholders(s string) string {
 	}
 	return loosePlaceholder.ReplaceAllString(s, " ")
 }
-
-// excerpt returns the first n runes of s, on one line.
-func excerpt(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
-}

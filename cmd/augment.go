@@ -25,6 +25,7 @@ type augmentFlags struct {
 	rps, minSim, maxSim, minRatio         float64
 	maxRatio                              float64
 	maxRequests, maxTotalTokens           int64
+	maxResponseBytes                      int64
 	dropOriginal, dryRun                  bool
 }
 
@@ -109,6 +110,7 @@ is read from OPENAI_API_KEY and never printed.`,
 	fl.DurationVar(&af.timeout, "timeout", augment.DefaultTimeout, "time limit of one request")
 	fl.Float64Var(&af.temperature, "temperature", augment.DefaultTemperature, "sampling temperature")
 	fl.IntVar(&af.maxTokens, "max-tokens", 0, "answer token limit of each request (default: 4 x the tokens sent + 64)")
+	fl.Int64Var(&af.maxResponseBytes, "max-response-bytes", 0, "most bytes read of an answer; a longer one fails, unretried (default: 256 x its max_tokens + 64 KiB)")
 	fl.StringVar(&af.extraBody, "extra-body", "", `JSON object merged into every request (e.g. '{"top_p":0.9,"seed":1}'); part of the cache key`)
 	fl.StringVar(&af.method, "method", string(augment.Backtranslate), "backtranslate or paraphrase")
 	fl.StringVar(&af.pivots, "pivot", "de", "pivot languages for backtranslate (ISO 639-1, comma-separated)")
@@ -179,6 +181,7 @@ func (af *augmentFlags) options(c *cobra.Command) (augment.Options, error) {
 	}
 	o.BaseURL, o.Model, o.APIKey = af.baseURL, af.model, os.Getenv("OPENAI_API_KEY")
 	o.Timeout, o.Temperature, o.MaxTokens = af.timeout, af.temperature, af.maxTokens
+	o.MaxResponseBytes = af.maxResponseBytes
 	o.Variants, o.DropOriginal = af.variants, af.dropOriginal
 	o.MinSim, o.MaxSim, o.MinLengthRatio, o.MaxLengthRatio = af.minSim, af.maxSim, af.minRatio, af.maxRatio
 	o.Concurrency, o.RPS, o.Retries, o.MaxConsecutiveFailures = af.concurrency, af.rps, af.retries, af.maxFailures

@@ -8,8 +8,10 @@
 package augmenttest
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -56,6 +58,10 @@ type Action struct {
 	Block  <-chan struct{}
 	Answer *string // answer with this content instead of the translation
 	Finish string  // finish_reason (default "stop")
+	// Write, when set, streams the body of the answer (status Status, or
+	// 200) instead of Body: for bodies too large to build in memory. An
+	// error (the client went away) ends it.
+	Write func(w io.Writer) error
 }
 
 // Request is one logged request.
@@ -65,7 +71,7 @@ type Request struct {
 	Body    string
 	Auth    string // the Authorization header
 	Chat    ChatRequest
-	Outcome string // "pending", "answered", "status 500", "malformed", "reset", "gone"
+	Outcome string // "pending", "answered", "status 500", "malformed", "reset", "streamed", "gone"
 }
 
 // Server is a fake OpenAI-compatible server.
@@ -76,6 +82,9 @@ type Server struct {
 	// (1-based); nil answers normally. Set it before the first request,
 	// or with SetFault while requests may be running.
 	Fault func(n int, req *ChatRequest) *Action
+	// ModelsFault, when set, answers GET /v1/models with its Status and
+	// Body (or Write) instead of the list; set it before the first request.
+	ModelsFault *Action
 
 	mu          sync.Mutex
 	log         []Request
@@ -149,6 +158,11 @@ func (s *Server) record(r Request) {
 }
 
 func (s *Server) models(w http.ResponseWriter, r *http.Request) {
+	if act := s.ModelsFault; act != nil && (act.Status != 0 || act.Write != nil) {
+		s.record(Request{Path: r.URL.Path, Auth: r.Header.Get("Authorization"), Outcome: fmt.Sprintf("status %d", act.Status)})
+		writeBody(w, act, act.Body)
+		return
+	}
 	s.record(Request{Path: r.URL.Path, Auth: r.Header.Get("Authorization"), Outcome: "answered"})
 	type model struct {
 		ID     string `json:"id"`
@@ -236,9 +250,14 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		if b == "" {
 			b = fmt.Sprintf(`{"error":{"code":%d,"message":"fake error %d","type":"server_error"}}`, act.Status, act.Status)
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(act.Status)
-		w.Write([]byte(b))
+		writeBody(w, act, b)
+		return
+	case act.Write != nil:
+		if writeBody(w, act, "") != nil {
+			record("gone")
+		} else {
+			record("streamed")
+		}
 		return
 	case act.Malformed:
 		record("malformed")
@@ -282,6 +301,18 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	} else {
 		record("answered")
 	}
+}
+
+// writeBody answers with act.Status (200 when 0) and body, or what
+// act.Write streams.
+func writeBody(w http.ResponseWriter, act *Action, body string) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(cmp.Or(act.Status, http.StatusOK))
+	if act.Write != nil {
+		return act.Write(w)
+	}
+	_, err := io.WriteString(w, body)
+	return err
 }
 
 // reset writes the start of an answer and resets the connection.
