@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -65,6 +66,9 @@ func registry() *pipeline.Registry {
 	return pipeline.NewRegistry(append(pipeline.JSONFormats(), columnar.Formats()...)...)
 }
 
+// stdinHint is printed when a command reads records from a terminal.
+const stdinHint = "sharegpt: reading records from stdin; Ctrl-D ends, -i FILE reads a file"
+
 // job builds a pipeline job from the flags.
 func (f *ioFlags) job(command string, args []string, ios *IOStreams) (*pipeline.Job, error) {
 	inStyle, err := pipeline.ParseInputStyle(f.inputStyle)
@@ -96,11 +100,16 @@ func (f *ioFlags) job(command string, args []string, ios *IOStreams) (*pipeline.
 			return nil, usageError(fmt.Errorf("--shard: %w", err))
 		}
 	}
+	inputs := append(append([]string(nil), f.inputs...), args...)
+	readsStdin := len(inputs) == 0 || slices.Contains(inputs, "-")
+	if readsStdin && ios.StdinTTY {
+		fmt.Fprintln(ios.ErrOut, stdinHint)
+	}
 	return &pipeline.Job{
 		Shard:       shard,
 		Command:     command,
 		Registry:    reg,
-		Inputs:      append(append([]string(nil), f.inputs...), args...),
+		Inputs:      inputs,
 		Output:      f.output,
 		RejectsPath: f.rejects,
 		ReportPath:  f.report,

@@ -8,12 +8,14 @@ import (
 )
 
 // IOStreams are a command's standard streams, and whether a person is
-// watching stderr (then progress bars appear; in pipes and CI they don't).
+// watching stderr (then progress bars appear; in pipes and CI they don't)
+// or typing on stdin (then a command reading it says so).
 type IOStreams struct {
 	In        io.Reader
 	Out       io.Writer
 	ErrOut    io.Writer
 	StderrTTY bool
+	StdinTTY  bool
 }
 
 // System returns the process's streams.
@@ -23,5 +25,6 @@ func System() *IOStreams {
 		Out:       os.Stdout,
 		ErrOut:    os.Stderr,
 		StderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
+		StdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 	}
 }

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -41,30 +42,91 @@ func CompressionOf(name string) (Compression, string) {
 	return NoCompression, name
 }
 
+// maxZstdWindow bounds the window a zstd stream may ask the decoder for:
+// 128 MiB covers every level of the zstd command, --long included, while a
+// hostile header cannot make it allocate gigabytes.
+const maxZstdWindow = 128 << 20
+
 // decompress wraps r in a decompressor chosen by its magic bytes, so a
 // compressed stdin or a misnamed file is read all the same. compressed
-// reports whether it did.
+// reports whether it did. Errors of the decompressor are CodecErrors.
 func decompress(r io.Reader) (_ io.Reader, closeFn func() error, compressed bool, _ error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, err := br.Peek(4)
 	if err != nil && err != io.EOF {
 		return nil, nil, false, err
 	}
+	in := &byteCounter{r: br}
 	switch {
 	case bytes.HasPrefix(head, gzipMagic):
-		zr, err := gzip.NewReader(br)
+		zr, err := gzip.NewReader(in)
 		if err != nil {
-			return nil, nil, false, fmt.Errorf("gzip: %w", err)
+			return nil, nil, false, &CodecError{Codec: "gzip", Offset: in.n, Err: err}
 		}
-		return zr, zr.Close, true, nil
+		return &codecReader{r: zr, codec: "gzip", in: in}, zr.Close, true, nil
 	case bytes.HasPrefix(head, zstdMagic):
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<31))
+		zr, err := zstd.NewReader(in, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(maxZstdWindow),
+			zstd.WithDecoderMaxMemory(maxZstdWindow))
 		if err != nil {
-			return nil, nil, false, fmt.Errorf("zstd: %w", err)
+			return nil, nil, false, &CodecError{Codec: "zstd", Offset: in.n, Err: err}
 		}
-		return zr, func() error { zr.Close(); return nil }, true, nil
+		return &codecReader{r: zr, codec: "zstd", in: in}, func() error { zr.Close(); return nil }, true, nil
 	}
 	return br, func() error { return nil }, false, nil
+}
+
+// CodecError is a compressed input that cannot be decompressed: corrupt or
+// cut short. Offset counts the compressed bytes the decoder had consumed.
+type CodecError struct {
+	Codec  string
+	Offset int64
+	Err    error
+}
+
+func (e *CodecError) Error() string {
+	return fmt.Sprintf("%s: corrupt or truncated input after compressed byte %d: %v", e.Codec, e.Offset, e.Err)
+}
+
+func (e *CodecError) Unwrap() error { return e.Err }
+
+// codecReader turns a decompressor's errors into CodecErrors.
+type codecReader struct {
+	r     io.Reader
+	codec string
+	in    *byteCounter
+}
+
+func (c *codecReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err != nil && err != io.EOF {
+		var ce *CodecError
+		if !errors.As(err, &ce) {
+			err = &CodecError{Codec: c.codec, Offset: c.in.n, Err: err}
+		}
+	}
+	return n, err
+}
+
+// byteCounter counts the bytes read through it; it is an io.ByteReader so
+// that gzip reads from it directly, without a buffer of its own, and the
+// count is the decoder's exact position.
+type byteCounter struct {
+	r *bufio.Reader
+	n int64
+}
+
+func (c *byteCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (c *byteCounter) ReadByte() (byte, error) {
+	b, err := c.r.ReadByte()
+	if err == nil {
+		c.n++
+	}
+	return b, err
 }
 
 // spool copies r to an unnamed temporary file for formats that need

@@ -155,7 +155,7 @@ func (reg *Registry) Open(path string, stdin io.Reader, opts ReadOptions) (Sourc
 	var r io.Reader
 	var file *os.File
 	if path == "-" {
-		name, r = "stdin", stdin
+		name, r = "stdin", &stickyEOF{r: stdin}
 	} else {
 		f, err := os.Open(path)
 		if err != nil {
@@ -201,6 +201,25 @@ func (reg *Registry) Open(path string, stdin io.Reader, opts ReadOptions) (Sourc
 		}
 		return err
 	}}, nil
+}
+
+// stickyEOF ends a stream at its first end of file. A terminal gives one
+// EOF per Ctrl-D and then reads on; without this, a reader that looks ahead
+// (format sniffing, then the scanner) would need Ctrl-D twice.
+type stickyEOF struct {
+	r   io.Reader
+	eof bool
+}
+
+func (s *stickyEOF) Read(p []byte) (int, error) {
+	if s.eof {
+		return 0, io.EOF
+	}
+	n, err := s.r.Read(p)
+	if err == io.EOF {
+		s.eof = true
+	}
+	return n, err
 }
 
 // openRandomAccess hands a format that needs random access the input file

@@ -243,7 +243,9 @@ func (r *Runner) read(ctx context.Context, sources []Source, tokens chan struct{
 				break
 			}
 			if err != nil {
-				return fmt.Errorf("read %s: %w", src.Name(), err)
+				// The input cannot be read on: corrupt, cut short, or
+				// failing. Commands exit with status 2 for it.
+				return &InputError{Err: fmt.Errorf("read %s: %w", src.Name(), err)}
 			}
 			b.items = append(b.items, item{seq: n, file: src.Name(), el: el})
 			n++
@@ -359,9 +361,15 @@ func applyStage(ctx context.Context, s Stage, it *item, out *Out, rep *StageRepo
 		}
 		return nil
 	}
+	// The record is rejected with the first reason; its other parts are
+	// rejects too, each a line of --rejects, so each is counted.
 	rep.Rejected[it.rejects[firstReject].rej.Reason]++
 	for i := firstReject + 1; i < len(it.rejects); i++ {
 		it.rejects[i].part = true
+		if rep.PartsRejected == nil {
+			rep.PartsRejected = map[Reason]int64{}
+		}
+		rep.PartsRejected[it.rejects[i].rej.Reason]++
 	}
 	return nil
 }

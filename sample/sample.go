@@ -323,12 +323,7 @@ func count(ctx context.Context, job *pipeline.Job, inputs []string) (int64, erro
 			}
 			if err != nil {
 				src.Close()
-				err = fmt.Errorf("read %s: %w", src.Name(), err)
-				var se *pipeline.SyntaxError
-				if errors.As(err, &se) {
-					err = &pipeline.InputError{Err: err}
-				}
-				return 0, err
+				return 0, &pipeline.InputError{Err: fmt.Errorf("read %s: %w", src.Name(), err)}
 			}
 			n++
 		}
