@@ -28,6 +28,10 @@ const StageName = "dedup"
 // (4), turns (4), id offset (8), id length (4), flags (1), padding (3).
 const metaBytes = 32
 
+// shingleChunk is how many shingle hashes are folded into a signature at
+// once: a long text is signed in chunks of this many, in bounded memory.
+const shingleChunk = 1 << 14
+
 const (
 	flagPresent = 1 << iota // the record reached the signing stage
 	flagKeyed               // it has something to compare
@@ -156,8 +160,8 @@ func (d *Deduper) Close() { d.st.close() }
 
 type buffers struct {
 	text  []byte
-	units []uint64
-	shing []uint32
+	units []uint64 // the shingle window
+	shing []uint32 // shingle hashes not yet folded into the signature
 	sig   []uint32
 	meta  [metaBytes]byte
 	band  [8]byte
@@ -227,15 +231,25 @@ func (s *Signer) Process(_ context.Context, rec *pipeline.Record, out *pipeline.
 		flags |= flagHasID
 	}
 	if ok && d.opt.Mode == ModeNear {
+		if cap(b.sig) < d.opt.Permutations {
+			b.sig = make([]uint32, d.opt.Permutations)
+		}
+		sig := b.sig[:d.opt.Permutations]
+		d.mh.reset(sig)
+		signed := false
 		b.shing = b.shing[:0]
-		b.units = d.tx.shingles(b.text, func(x uint32) { b.shing = append(b.shing, x) }, b.units)
-		if len(b.shing) > 0 {
-			flags |= flagSigned
-			if cap(b.sig) < d.opt.Permutations {
-				b.sig = make([]uint32, d.opt.Permutations)
+		b.units = d.tx.shingles(b.text, func(x uint32) {
+			if b.shing = append(b.shing, x); len(b.shing) == shingleChunk {
+				d.mh.add(sig, b.shing)
+				b.shing, signed = b.shing[:0], true
 			}
-			sig := b.sig[:d.opt.Permutations]
-			d.mh.sign(sig, b.shing)
+		}, b.units)
+		if len(b.shing) > 0 {
+			d.mh.add(sig, b.shing)
+			signed = true
+		}
+		if signed {
+			flags |= flagSigned
 			if err := d.sig.put(row, u32bytes(sig)); err != nil {
 				return err
 			}

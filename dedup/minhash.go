@@ -29,9 +29,20 @@ func newMinhasher(k int) *minhasher {
 
 // sign sets sig to the MinHash signature of the shingle hashes xs.
 func (m *minhasher) sign(sig []uint32, xs []uint32) {
+	m.reset(sig)
+	m.add(sig, xs)
+}
+
+// reset makes sig the signature of no shingles.
+func (m *minhasher) reset(sig []uint32) {
 	for i := range sig {
 		sig[i] = ^uint32(0)
 	}
+}
+
+// add folds the shingle hashes xs into sig: the signature of a text can be
+// built chunk by chunk.
+func (m *minhasher) add(sig []uint32, xs []uint32) {
 	a, b := m.a[:len(sig)], m.b[:len(sig)]
 	for _, x := range xs {
 		xx := uint64(x)

@@ -3,6 +3,7 @@ package dedup
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
 	"sync"
 	"unicode"
 	"unicode/utf8"
@@ -105,6 +106,9 @@ func newTextor(opt *Options) *textor {
 // it in Unicode NFC, case folded, punctuation turned into spaces when
 // asked, runs of white space collapsed to one space and trimmed.
 func (t *textor) appendNorm(dst []byte, s string) []byte {
+	// Normalised text is rarely longer than s: one growth, not a doubling
+	// series of copies, for a long turn.
+	dst = slices.Grow(dst, len(s)+1)
 	if !t.normalize {
 		return append(dst, s...)
 	}
@@ -200,14 +204,28 @@ func hash64(b []byte, seed uint64) uint64 {
 // shingles calls emit with the 32-bit hash of every shingle of text: runs
 // of ngram words (split at white space) or ngram characters. A text
 // shorter than one shingle is one shingle. Repeated shingles are emitted
-// again; MinHash does not mind.
-func (t *textor) shingles(text []byte, emit func(uint32), scratch []uint64) []uint64 {
-	units := scratch[:0]
+// again; MinHash does not mind. Only the last ngram units are held
+// (window is reused scratch, returned for the next call), so the memory
+// does not grow with the text.
+func (t *textor) shingles(text []byte, emit func(uint32), window []uint64) []uint64 {
+	n := t.ngram
+	if cap(window) < n {
+		window = make([]uint64, n)
+	}
+	window = window[:n]
+	seen := 0 // units so far; the newest is window[(seen-1)%n]
+	unit := func(u uint64) {
+		window[seen%n] = u
+		seen++
+		if seen >= n {
+			emit(shingleHash(window, seen%n, n))
+		}
+	}
 	if t.shingle == ShingleChar {
 		for i := 0; i < len(text); {
-			r, n := utf8.DecodeRune(text[i:])
-			units = append(units, uint64(r)*k1+k2)
-			i += n
+			r, size := utf8.DecodeRune(text[i:])
+			unit(uint64(r)*k1 + k2)
+			i += size
 		}
 	} else {
 		i := 0
@@ -220,26 +238,24 @@ func (t *textor) shingles(text []byte, emit func(uint32), scratch []uint64) []ui
 				j++
 			}
 			if j > i {
-				units = append(units, hash64(text[i:j], 0))
+				unit(hash64(text[i:j], 0))
 			}
 			i = j
 		}
 	}
-	n := t.ngram
-	if len(units) == 0 {
-		return units
+	if seen > 0 && seen < n { // shorter than one shingle: one shingle of all
+		emit(shingleHash(window, 0, seen))
 	}
-	if len(units) < n {
-		n = len(units)
+	return window
+}
+
+// shingleHash hashes n units of the ring window, oldest first from start.
+func shingleHash(window []uint64, start, n int) uint32 {
+	h := uint64(n)
+	for k := range n {
+		h = mix(h^window[(start+k)%len(window)], k0)
 	}
-	for i := 0; i+n <= len(units); i++ {
-		h := uint64(n)
-		for _, u := range units[i : i+n] {
-			h = mix(h^u, k0)
-		}
-		emit(uint32(h ^ h>>32))
-	}
-	return units
+	return uint32(h ^ h>>32)
 }
 
 // isSpaceByte reports ASCII white space; normalised text holds no other.
