@@ -78,6 +78,7 @@ type Stage struct {
 	mu       sync.Mutex
 	wordHits map[string]int64
 	turnsCut int64
+	tally    turnTally // kept turns by role and change rule
 }
 
 // NewStage returns the per-record clean stage.
@@ -110,18 +111,20 @@ func (s *Stage) Name() string { return "clean" }
 
 // Process implements pipeline.Stage.
 func (s *Stage) Process(ctx context.Context, rec *pipeline.Record, out *pipeline.Out) error {
-	reason, detail, cut := s.clean(rec)
-	if cut > 0 {
-		s.mu.Lock()
-		s.turnsCut += int64(cut)
-		s.mu.Unlock()
-	}
+	var tally turnTally
+	reason, detail, cut := s.clean(rec, &tally)
 	if reason == "" {
 		reason, detail = s.optional(rec)
 	}
 	if reason == "" && s.opts.Language != nil {
 		reason, detail = s.opts.Language.apply(rec)
 	}
+	s.mu.Lock()
+	s.turnsCut += int64(cut)
+	if reason == "" {
+		s.tally.add(&tally)
+	}
+	s.mu.Unlock()
 	if reason != "" {
 		out.Reject(rec, reason, detail)
 		return nil
@@ -131,8 +134,9 @@ func (s *Stage) Process(ctx context.Context, rec *pipeline.Record, out *pipeline
 }
 
 // clean applies FastChat's clean_html_one_sample to rec in place. It
-// returns a reject reason, or "" and the number of turns cut off.
-func (s *Stage) clean(rec *pipeline.Record) (pipeline.Reason, string, int) {
+// returns a reject reason, or "" and the number of turns cut off, and
+// counts the kept turns in tally.
+func (s *Stage) clean(rec *pipeline.Record, tally *turnTally) (pipeline.Reason, string, int) {
 	turns := rec.Conversations
 	tooShort := s.opts.enabled(ReasonTooShort)
 	if len(turns) <= 1 && tooShort {
@@ -150,6 +154,7 @@ func (s *Stage) clean(rec *pipeline.Record) (pipeline.Reason, string, int) {
 	roles := [2]string{pipeline.RoleHuman, pipeline.RoleGPT}
 	chars := 0
 	kept := make([]pipeline.Turn, 0, len(turns))
+	var last turnChange
 	for i, t := range turns {
 		if t.From != roles[i%2] && s.opts.enabled(ReasonWrongFormat) {
 			return ReasonWrongFormat, fmt.Sprintf("turn %d is %q, want %q", i, t.From, roles[i%2]), 0
@@ -157,7 +162,7 @@ func (s *Stage) clean(rec *pipeline.Record) (pipeline.Reason, string, int) {
 		if w := s.blockedWord(t.Value); w != "" {
 			return ReasonBlockedWords, fmt.Sprintf("turn %d contains %q", i, w), 0
 		}
-		value, err := s.conv.Convert(t.Value)
+		value, kind, err := s.conv.ConvertTurn(t.From, t.Value)
 		if err != nil {
 			return ReasonParserError, fmt.Sprintf("turn %d: %v", i, err), 0
 		}
@@ -174,8 +179,13 @@ func (s *Stage) clean(rec *pipeline.Record) (pipeline.Reason, string, int) {
 			break
 		}
 		chars += utf8.RuneCountInString(value)
+		last = newTurnChange(t.From, t.Value, value, kind)
+		tally.count(last, 1)
 		t.Value = value
 		kept = append(kept, t)
+	}
+	if len(kept)%2 == 1 {
+		tally.count(last, -1) // the last turn is cut off
 	}
 	cut := len(rec.Conversations) - len(kept)/2*2
 	rec.Conversations = kept[:len(kept)/2*2]
@@ -300,7 +310,14 @@ type Details struct {
 	BlockedWordHits map[string]int64 `json:"blocked_word_hits,omitempty"`
 	RefusalHits     map[string]int64 `json:"refusal_phrase_hits,omitempty"`
 	TurnsCut        int64            `json:"turns_cut"`
-	Languages       map[string]int64 `json:"languages,omitempty"`
+	// TurnKinds counts the kept assistant turns by what Classify took
+	// them for: markdown, share-page, html-fragment.
+	TurnKinds map[string]int64 `json:"turn_kinds"`
+	// TurnChanges counts the kept turns of each role (gpt, human, other)
+	// by what clean did to them: unchanged, html-converted, trimmed,
+	// noise-removed (see ChangeRule).
+	TurnChanges map[string]map[string]int64 `json:"turn_changes"`
+	Languages   map[string]int64            `json:"languages,omitempty"`
 }
 
 // Details returns the stage's counters.
@@ -308,6 +325,7 @@ func (s *Stage) Details() Details {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d := Details{TurnsCut: s.turnsCut, BlockedWordHits: map[string]int64{}}
+	d.TurnKinds, d.TurnChanges = s.tally.maps()
 	for k, v := range s.wordHits {
 		d.BlockedWordHits[k] = v
 	}

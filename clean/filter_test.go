@@ -260,7 +260,7 @@ func TestFastChatReference(t *testing.T) {
 	conv := NewConverter()
 	for _, r := range raw {
 		for _, tn := range r["conversations"].([]map[string]any) {
-			md, err := conv.Convert(tn["value"].(string))
+			md, _, err := conv.ConvertTurn(tn["from"].(string), tn["value"].(string))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -25,8 +25,9 @@ func NewConverter() *Converter { return &Converter{} }
 // one huge value does not pin its memory for the life of the Converter.
 const maxPooledBuf = 4 << 20
 
-// Markdown converts one assistant turn (share-page HTML) to Markdown. The
-// result has no leading or trailing blank lines. It returns an error only
+// Markdown converts one assistant turn (share-page HTML) to Markdown,
+// whatever Classify would say of it. The result is trimmed and freed of
+// scraper noise as PlainText does it. It returns an error only
 // when the HTML tokenizer fails, which cannot happen for an in-memory string;
 // malformed markup is converted as well as it can be.
 func (c *Converter) Markdown(src string) (string, error) {
@@ -46,13 +47,28 @@ func (c *Converter) Markdown(src string) (string, error) {
 	return out, err
 }
 
-// Convert converts one turn value of any role: share-page HTML (as told by
-// LooksLikeHTML) goes through Markdown, anything else through PlainText.
+// Convert converts one assistant turn: share-page HTML and HTML fragments
+// (as Classify decides) go through Markdown, Markdown through PlainText.
 func (c *Converter) Convert(value string) (string, error) {
-	if LooksLikeHTML(value) {
-		return c.Markdown(value)
+	out, _, err := c.ConvertTurn("gpt", value)
+	return out, err
+}
+
+// ConvertTurn converts one turn of any role and says what it took the turn
+// for. Only assistant ("gpt") turns are classified; every other role is text
+// (PlainText), as raw dumps hold human turns: a human turn pasting HTML
+// keeps it.
+func (c *Converter) ConvertTurn(role, value string) (string, Kind, error) {
+	text := PlainText(value)
+	if role != "gpt" {
+		return text, KindMarkdown, nil
 	}
-	return PlainText(value), nil
+	k := classifyText(text)
+	if k == KindMarkdown {
+		return text, k, nil
+	}
+	out, err := c.Markdown(value)
+	return out, k, err
 }
 
 type sepKind uint8
@@ -117,25 +133,39 @@ const (
 	modeMath        // inside a KaTeX (or bare MathML) element
 )
 
+// preState collects a <pre>: the code (the text of its <code>, or of the
+// whole block when it has none), the language label of its header bar and
+// the language-X class of its <code>.
 type preState struct {
 	label     []byte
 	codeLang  []byte
 	code      []byte
-	other     []byte
+	other     []byte // text outside <code> and the button, label included
+	labelAt   int    // where the label's text starts in other
 	inLabel   int
 	labelDone bool
 	inCode    int
 	sawCode   bool
 	button    int
+	sawButton bool // the block has a header bar (its "Copy code" button)
 }
 
+func (p *preState) reset() {
+	*p = preState{label: p.label[:0], codeLang: p.codeLang[:0], code: p.code[:0], other: p.other[:0]}
+}
+
+// mathState collects one formula: the TeX of its
+// <annotation encoding="application/x-tex">, the text of its MathML
+// (annotations left out) and the text of its .katex-html rendering.
 type mathState struct {
 	depth      int
-	annotDepth int // depth of the open tex annotation, 0 if none
-	htmlDepth  int // depth of the open .katex-html, 0 if none
+	annotDepth int  // depth of the open annotation, 0 if none
+	annotTeX   bool // the open annotation is the TeX source
+	htmlDepth  int  // depth of the open .katex-html, 0 if none
 	hasAnnot   bool
 	tex        []byte
-	fallback   []byte
+	fallback   []byte // MathML text
+	html       []byte // .katex-html text
 }
 
 type tableState struct {
@@ -195,12 +225,16 @@ func (r *renderer) reset() {
 	r.skipDepth = 0
 }
 
+// result is the Markdown, trimmed and freed of scraper noise by PlainText.
+// Should removing a leading counter bring HTML to the start ("1 / 2<p ..."),
+// its "<" is escaped, as at the start of any line: the result is always
+// Markdown to Classify, so converting it again changes nothing.
 func (r *renderer) result() string {
-	out := stripCounter(r.out)
-	for len(out) > 0 && out[0] == '\n' {
-		out = out[1:]
+	out := PlainText(string(r.out))
+	if classifyText(out) != KindMarkdown {
+		out = "\\" + out
 	}
-	return string(out)
+	return out
 }
 
 // attrs holds the attributes the renderer reads; values point into the
@@ -271,14 +305,23 @@ func tagName(raw []byte, buf *[32]byte) []byte {
 func (r *renderer) needAttrs(a atom.Atom) bool {
 	switch r.mode {
 	case modePre:
-		return a == atom.Code
+		return a == atom.Code || (a == atom.Span && r.pre.inCode == 0)
 	case modeMath:
-		return a == atom.Annotation || a == atom.Span
+		return true
+	case modeCode:
+		return endsCodeSpan(a) && normalAttrs(a)
 	case modeNormal:
-		switch a {
-		case atom.Span, atom.Div, atom.A, atom.Img, atom.Ol, atom.Th, atom.Td, atom.Input:
-			return true
-		}
+		return normalAttrs(a)
+	}
+	return false
+}
+
+// normalAttrs reports the elements whose attributes the renderer reads
+// outside code and math.
+func normalAttrs(a atom.Atom) bool {
+	switch a {
+	case atom.Span, atom.Div, atom.A, atom.Img, atom.Ol, atom.Th, atom.Td, atom.Input:
+		return true
 	}
 	return false
 }
@@ -347,6 +390,7 @@ func (r *renderer) text(t []byte) {
 			p.code = append(p.code, t...)
 		case p.inLabel > 0:
 			p.label = append(p.label, t...)
+			p.other = append(p.other, t...)
 		default:
 			p.other = append(p.other, t...)
 		}
@@ -354,9 +398,14 @@ func (r *renderer) text(t []byte) {
 		r.codeBuf = append(r.codeBuf, t...)
 	case modeMath:
 		m := &r.math
-		if m.annotDepth > 0 {
-			m.tex = append(m.tex, t...)
-		} else if m.htmlDepth == 0 {
+		switch {
+		case m.annotDepth > 0:
+			if m.annotTeX {
+				m.tex = append(m.tex, t...)
+			}
+		case m.htmlDepth > 0:
+			m.html = append(m.html, t...)
+		default:
 			m.fallback = append(m.fallback, t...)
 		}
 	default:
@@ -376,10 +425,13 @@ func (r *renderer) start(a atom.Atom, name []byte, at *attrs, selfClosing bool) 
 		r.preStart(a, at, void)
 		return
 	case modeCode:
-		if a == atom.Br {
-			r.codeBuf = append(r.codeBuf, '\n')
+		if !endsCodeSpan(a) {
+			if a == atom.Br {
+				r.codeBuf = append(r.codeBuf, '\n')
+			}
+			return
 		}
-		return
+		r.cutCodeSpan()
 	case modeMath:
 		r.mathStart(a, at, void)
 		return
@@ -444,11 +496,7 @@ func (r *renderer) start(a atom.Atom, name []byte, at *attrs, selfClosing bool) 
 	case atom.Pre:
 		r.closeP()
 		r.flushInline()
-		r.pre.label = r.pre.label[:0]
-		r.pre.codeLang = r.pre.codeLang[:0]
-		r.pre.code = r.pre.code[:0]
-		r.pre.other = r.pre.other[:0]
-		r.pre.inLabel, r.pre.labelDone, r.pre.inCode, r.pre.sawCode, r.pre.button = 0, false, 0, false, 0
+		r.pre.reset()
 		if !void {
 			r.mode = modePre
 		}
@@ -596,6 +644,26 @@ func (r *renderer) start(a atom.Atom, name []byte, at *attrs, selfClosing bool) 
 
 func (r *renderer) sameSkip(a atom.Atom) bool { return a == r.skipAtom }
 
+// endsCodeSpan reports the block elements that end an open inline <code>
+// (author-edited pages nest a whole code block in one): the browser lays
+// them out as blocks, so the span ends where they start.
+func endsCodeSpan(a atom.Atom) bool {
+	switch a {
+	case atom.Pre, atom.P, atom.Div, atom.Ul, atom.Ol, atom.Li, atom.Table, atom.Tr, atom.Td, atom.Th,
+		atom.Blockquote, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Hr:
+		return true
+	}
+	return false
+}
+
+// cutCodeSpan writes the open inline code, which a block element ends,
+// without the white space at its edges (a browser shows none before a
+// block); its own end tag, later, is then unmatched and ignored.
+func (r *renderer) cutCodeSpan() {
+	r.mode = modeNormal
+	r.appendCodeSpan(bytes.TrimSpace(r.codeBuf))
+}
+
 // katex handles elements whose class marks KaTeX output; it reports whether
 // it took the element.
 func (r *renderer) katex(a atom.Atom, name []byte, at *attrs, void bool) bool {
@@ -611,12 +679,18 @@ func (r *renderer) katex(a atom.Atom, name []byte, at *attrs, void bool) bool {
 		r.enterMath()
 		return true
 	}
+	if hasClass(at.class, "katex-html") {
+		// KaTeX's aria-hidden rendering of a formula its MathML gave
+		r.mode, r.skipAtom, r.skipDepth = modeSkip, a, 1
+		return true
+	}
 	return false
 }
 
 func (r *renderer) enterMath() {
 	r.mode = modeMath
-	r.math = mathState{depth: 1, tex: r.math.tex[:0], fallback: r.math.fallback[:0]}
+	m := &r.math
+	*m = mathState{depth: 1, tex: m.tex[:0], fallback: m.fallback[:0], html: m.html[:0]}
 }
 
 func (r *renderer) mathStart(a atom.Atom, at *attrs, void bool) {
@@ -625,8 +699,9 @@ func (r *renderer) mathStart(a atom.Atom, at *attrs, void bool) {
 	}
 	m := &r.math
 	m.depth++
-	if a == atom.Annotation && m.annotDepth == 0 && !m.hasAnnot && string(at.encoding) == "application/x-tex" {
+	if (a == atom.Annotation || a == atom.AnnotationXml) && m.annotDepth == 0 {
 		m.annotDepth = m.depth
+		m.annotTeX = a == atom.Annotation && !m.hasAnnot && string(at.encoding) == "application/x-tex"
 	}
 	if m.htmlDepth == 0 && len(at.class) > 0 && hasClass(at.class, "katex-html") {
 		m.htmlDepth = m.depth
@@ -637,7 +712,7 @@ func (r *renderer) mathEnd() {
 	m := &r.math
 	if m.annotDepth == m.depth {
 		m.annotDepth = 0
-		m.hasAnnot = true
+		m.hasAnnot = m.hasAnnot || m.annotTeX
 	}
 	if m.htmlDepth == m.depth {
 		m.htmlDepth = 0
@@ -648,14 +723,22 @@ func (r *renderer) mathEnd() {
 	}
 }
 
+// source returns the formula's text: the TeX annotation when there is
+// one, else the MathML text, else (KaTeX without MathML) the text of its
+// .katex-html rendering; each is taken once, never two of them.
+func (m *mathState) source() []byte {
+	if m.hasAnnot || (m.annotDepth > 0 && m.annotTeX) {
+		return bytes.TrimSpace(m.tex)
+	}
+	if t := bytes.TrimSpace(m.fallback); len(t) > 0 {
+		return t
+	}
+	return bytes.TrimSpace(bytes.ReplaceAll(m.html, []byte("\u200b"), nil))
+}
+
 func (r *renderer) finishMath() {
 	r.mode = modeNormal
-	m := &r.math
-	tex := m.tex
-	if !m.hasAnnot && m.annotDepth == 0 {
-		tex = m.fallback
-	}
-	tex = bytes.TrimSpace(tex)
+	tex := r.math.source()
 	if len(tex) == 0 {
 		return
 	}
@@ -714,10 +797,16 @@ func (r *renderer) preStart(a atom.Atom, at *attrs, void bool) {
 	case atom.Button:
 		if !void {
 			p.button++
+			p.sawButton = true
 		}
 	case atom.Span:
-		if !void && p.inCode == 0 && p.button == 0 && (p.inLabel > 0 || (!p.labelDone && !p.sawCode)) {
+		if void || p.inCode > 0 || p.button > 0 {
+			return
+		}
+		if p.inLabel > 0 {
 			p.inLabel++
+		} else if !p.labelDone && !p.sawCode && !bytes.Contains(at.class, []byte("hljs")) {
+			p.inLabel, p.labelAt = 1, len(p.other) // a label candidate
 		}
 	case atom.Br:
 		if p.inCode > 0 {
@@ -751,6 +840,36 @@ func (r *renderer) preEnd(a atom.Atom) {
 	}
 }
 
+// codeAndLabel returns the block's code and language label. The label is
+// the text of the header bar's <span> (the first span without an hljs
+// class before the <code> element, in a block that has a <code> element or
+// a "Copy code" button), else the code's language-X class. Code text is
+// never a label: in a block without <code> and without a button, the
+// span's text is code.
+func (p *preState) codeAndLabel() (code, lang []byte) {
+	header := len(p.label) > 0 && (p.sawCode || p.sawButton)
+	code = p.code
+	if !p.sawCode {
+		code = p.other
+		if header {
+			code = append(code[:p.labelAt:p.labelAt], code[p.labelAt+len(p.label):]...)
+		}
+		if len(code) > 0 && code[0] == '\n' {
+			code = code[1:]
+		}
+	}
+	if header {
+		lang = bytes.TrimSpace(p.label)
+	}
+	if len(lang) == 0 || bytes.ContainsAny(lang, "`\n") {
+		lang = bytes.TrimSpace(p.codeLang)
+	}
+	if bytes.ContainsAny(lang, "`\n") || string(lang) == "Copy code" {
+		lang = nil
+	}
+	return code, lang
+}
+
 // codeLang extracts X from a "language-X" (or "lang-X") class.
 func codeLang(class []byte) []byte {
 	for len(class) > 0 {
@@ -774,20 +893,7 @@ func codeLang(class []byte) []byte {
 func (r *renderer) finishPre() {
 	r.mode = modeNormal
 	p := &r.pre
-	code := p.code
-	if !p.sawCode {
-		code = p.other
-		if len(code) > 0 && code[0] == '\n' {
-			code = code[1:]
-		}
-	}
-	lang := bytes.TrimSpace(p.label)
-	if len(lang) == 0 || bytes.ContainsAny(lang, "`\n") {
-		lang = bytes.TrimSpace(p.codeLang)
-	}
-	if bytes.ContainsAny(lang, "`\n") || string(lang) == "Copy code" {
-		lang = nil
-	}
+	code, lang := p.codeAndLabel()
 	if len(bytes.TrimSpace(code)) == 0 {
 		return // FastChat drops empty code blocks
 	}

@@ -601,7 +601,7 @@ func (r *renderer) renderInline(singleLine bool) []byte {
 				k[i] = kEscape
 			}
 		case '<':
-			if i+1 < len(b) && startsTag(b[i+1]) && bytes.IndexByte(b[i+1:], '>') >= 0 {
+			if escapesLT(b, k, i) {
 				k[i] = kEscape
 			}
 		case '&':
@@ -615,7 +615,7 @@ func (r *renderer) renderInline(singleLine bool) []byte {
 				k[i] = kEscape // "![" would make the link an image
 			}
 		case ']':
-			if sawOpen && i+1 < len(b) && b[i+1] == '(' {
+			if sawOpen && i+1 < len(b) && b[i+1] == '(' && linkTail(b, k, i+1) {
 				k[i] = kEscape
 			}
 		case '|':
@@ -625,8 +625,10 @@ func (r *renderer) renderInline(singleLine bool) []byte {
 		}
 	}
 	if !singleLine {
+		c := r.top()
+		itemStart := c.li && !c.hasContent // the first line follows a list marker
 		for p := 0; p < len(b); {
-			markLineStart(b, k, p, p > 0)
+			markLineStart(b, k, p, p > 0, itemStart && p == 0)
 			i := bytes.IndexByte(b[p:], '\n')
 			if i < 0 {
 				break
@@ -668,28 +670,6 @@ func escapeClosingHashes(out []byte) []byte {
 
 func isASCIIPunct(c byte) bool {
 	return c >= '!' && c <= '/' || c >= ':' && c <= '@' || c >= '[' && c <= '`' || c >= '{' && c <= '~'
-}
-
-func startsTag(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '/' || c == '!' || c == '?'
-}
-
-// isEntity reports whether b starts with an HTML entity or character
-// reference, which Markdown would decode.
-func isEntity(b []byte) bool {
-	i := 1
-	if i < len(b) && b[i] == '#' {
-		i++
-		if i < len(b) && (b[i] == 'x' || b[i] == 'X') {
-			i++
-		}
-	}
-	n := 0
-	for i < len(b) && n < 32 && (b[i] >= 'a' && b[i] <= 'z' || b[i] >= 'A' && b[i] <= 'Z' || b[i] >= '0' && b[i] <= '9') {
-		i++
-		n++
-	}
-	return n > 0 && i < len(b) && b[i] == ';'
 }
 
 // runeBefore and runeAfter classify the neighbours of a delimiter run; a
@@ -998,8 +978,11 @@ func (r *renderer) markBackticks(b, k []byte) {
 
 // markLineStart escapes page text at the start of a line that Markdown
 // would read as a block marker. notFirst: not the paragraph's first line
-// (setext underlines only follow a line).
-func markLineStart(b, k []byte, p int, notFirst bool) {
+// (setext underlines only follow a line; a link reference definition, an
+// ordered list not starting at 1 and an empty list item cannot interrupt a
+// paragraph). itemStart: the line follows a list item's marker, where
+// "[ ]" makes a task list item.
+func markLineStart(b, k []byte, p int, notFirst, itemStart bool) {
 	if p >= len(b) || (k[p] != kLiteral && k[p] != kEscape) {
 		return
 	}
@@ -1050,7 +1033,8 @@ func markLineStart(b, k []byte, p int, notFirst bool) {
 		for n < len(line) && n < 10 && line[n] >= '0' && line[n] <= '9' {
 			n++
 		}
-		if n <= 9 && n < len(line) && (line[n] == '.' || line[n] == ')') && sp(n+1) {
+		if n <= 9 && n < len(line) && (line[n] == '.' || line[n] == ')') && sp(n+1) &&
+			(!notFirst || (string(bytes.TrimLeft(line[:n], "0")) == "1" && hasText(line[n+1:]))) {
 			esc(n)
 		}
 	case c == '`' || c == '~':
@@ -1068,15 +1052,13 @@ func markLineStart(b, k []byte, p int, notFirst bool) {
 			}
 		}
 	case c == '[':
-		if p == 0 && bytes.Contains(b, []byte("]:")) {
-			esc(0) // a link reference definition, its label may span lines
-		} else if len(line) >= 3 && (line[1] == ' ' || line[1] == 'x' || line[1] == 'X') && line[2] == ']' && sp(3) {
+		if p == 0 && isLinkDef(b, k) {
 			esc(0)
-		} else if i := bytes.IndexByte(line, ']'); i > 1 && i+1 < len(line) && line[i+1] == ':' {
+		} else if itemStart && len(line) >= 3 && (line[1] == ' ' || line[1] == 'x' || line[1] == 'X') && line[2] == ']' && sp(3) {
 			esc(0)
 		}
 	case c == '<':
-		if len(line) > 1 && startsTag(line[1]) {
+		if htmlBlockStart(line) {
 			esc(0)
 		}
 	case c == '|':

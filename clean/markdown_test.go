@@ -146,6 +146,14 @@ func TestMarkdownCases(t *testing.T) {
 		{"lone backtick kept", `<p>a ` + "`" + ` b</p>`, "a ` b"},
 		{"pairing backticks", "<p>`x`</p>", "\\`x`"},
 		{"link syntax as text", `<p>[a](b)</p>`, `[a\](b)`},
+		{"link syntax with title", `<p>[a](b "t")</p>`, `[a\](b "t")`},
+		{"link syntax empty destination", `<p>[a]()</p>`, `[a\]()`},
+		{"link syntax pointy destination", `<p>[a](&lt;1 2&gt;)</p>`, `[a\](<1 2>)`},
+		{"escaped pointy destination kept", `<p>[a](&lt;b c&gt;)</p>`, `[a](\<b c>)`},
+		{"image syntax with space kept", `<p>![Alt text](image URL)</p>`, `![Alt text](image URL)`},
+		{"brackets then space kept", `<p>[note] (see below)</p>`, `[note] (see below)`},
+		{"unbalanced destination kept", `<p>[a](b(c)</p>`, `[a](b(c)`},
+		{"backslash before paren closes", `<p>[a](b\)</p>`, `[a\](b\\)`},
 		{"pipe outside table", `<p>a | b</p>`, `a | b`},
 		{"inline code backtick", "<p><code>a`b</code></p>", "``a`b``"},
 		{"inline code edge backtick", "<p><code>`x</code></p>", "`` `x ``"},
@@ -180,6 +188,7 @@ func TestMarkdownCases(t *testing.T) {
 			"$$\nx^2\n$$"},
 		{"regenerate counter", `1 / 2<p>Hi</p>`, "Hi"},
 		{"counter glued", `<p>2 / 2Hello</p>`, "Hello"},
+		{"counter glued to html text", `<p>1 / 2&lt;p and <code>&lt;/p&gt;</code></p>`, "\\<p and `</p>`"},
 		{"fraction kept", `<p>1 / 2 cup of flour</p>`, "1 / 2 cup of flour"},
 		{"copy chars", `<p>Hi</p>Copy12 chars / 3 words`, "Hi"},
 		{"script dropped", `<p>a</p><script>alert(1)</script><style>p{}</style>`, "a"},
@@ -258,7 +267,8 @@ func TestLooksLikeHTML(t *testing.T) {
 		{"plain text", false},
 		{"use <br> for breaks and List<T>", false},
 		{"a </b> c", false},
-		{"x </DIV>", true},
+		{"x </DIV>", false}, // text first: Markdown
+		{"<P>x</P>", true},
 	}
 	for _, tt := range tests {
 		if got := LooksLikeHTML(tt.in); got != tt.want {

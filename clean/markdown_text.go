@@ -5,46 +5,36 @@ import (
 	"strings"
 )
 
-// PlainText cleans a turn that is plain text (human turns): it is trimmed
-// and FastChat's scraper noise is removed (a leading "N / M" regenerate
-// counter, "CopyN chars / N words"). Nothing else changes: no HTML is
-// parsed, no entity decoded, no character escaped.
+// PlainText cleans a turn that is text (human turns, and assistant turns
+// that Classify finds to be Markdown): it is trimmed (Unicode white space,
+// as Python's strip) and FastChat's scraper noise is removed (a leading
+// "N / M" regenerate counter, "CopyN chars / N words"), until none is left,
+// so that PlainText(PlainText(s)) == PlainText(s). Nothing else changes: no
+// HTML is parsed, no entity decoded, no character escaped.
 func PlainText(value string) string {
 	s := strings.TrimSpace(value)
-	if strings.Contains(s, "Copy") {
-		s = string(removeCopyNoise([]byte(s)))
-		s = strings.TrimSpace(s)
-	}
-	if len(s) > 0 && s[0] >= '0' && s[0] <= '9' {
-		if n := counterLen(s); n > 0 {
-			s = strings.TrimSpace(s[n:])
+	for {
+		t := s
+		if strings.Contains(t, "Copy") {
+			t = strings.TrimSpace(removeCopyNoiseString(t))
 		}
+		if len(t) > 0 && t[0] >= '0' && t[0] <= '9' {
+			if n := counterLen(t); n > 0 {
+				t = strings.TrimSpace(t[n:])
+			}
+		}
+		if t == s {
+			return s
+		}
+		s = t
 	}
-	return s
 }
 
-// LooksLikeHTML reports whether a value is share-page HTML rather than plain
-// text: it holds an end tag of an element share pages are made of (</p>,
-// </div>, </li>, </code>, ...). Plain text that merely mentions a tag such
-// as "<br>" or "<T>" is not HTML.
-func LooksLikeHTML(value string) bool {
-	for i := 0; ; {
-		j := strings.Index(value[i:], "</")
-		if j < 0 {
-			return false
-		}
-		i += j + 2
-		k := strings.IndexByte(value[i:], '>')
-		if k < 0 || k > 10 {
-			continue
-		}
-		switch strings.ToLower(value[i : i+k]) {
-		case "p", "div", "pre", "code", "li", "ol", "ul", "table", "tr", "td", "th",
-			"h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "span", "strong", "em", "a":
-			return true
-		}
-	}
-}
+// LooksLikeHTML reports whether an assistant turn is HTML (share-page HTML
+// or an HTML fragment) rather than Markdown or plain text: see Classify.
+// Plain text or Markdown that merely mentions a tag such as "<br>" or "<T>",
+// or holds HTML in code, is not HTML.
+func LooksLikeHTML(value string) bool { return Classify(value) != KindMarkdown }
 
 // counterLen returns the length of a leading "N / M" regenerate counter in
 // s (1 <= N <= M), or 0. A counter followed by a space is taken for text
@@ -88,26 +78,6 @@ func atoiSmall(s string) int {
 	return n
 }
 
-// stripCounter removes a leading regenerate counter from rendered Markdown.
-func stripCounter(out []byte) []byte {
-	if len(out) == 0 || out[0] < '0' || out[0] > '9' {
-		return out
-	}
-	end := bytes.IndexByte(out, '\n')
-	if end < 0 {
-		end = len(out)
-	}
-	n := counterLen(string(out[:end]))
-	if n == 0 {
-		return out
-	}
-	out = out[n:]
-	for len(out) > 0 && (out[0] == '\n' || out[0] == ' ') {
-		out = out[1:]
-	}
-	return out
-}
-
 // removeCopyNoise removes every "Copy<digits> chars / <digits> words".
 func removeCopyNoise(b []byte) []byte {
 	const pre = "Copy"
@@ -135,7 +105,23 @@ func removeCopyNoise(b []byte) []byte {
 	return append(out, b[i:]...)
 }
 
-func copyNoiseLen(b []byte) int {
+// removeCopyNoiseString is removeCopyNoise for a string; it allocates only
+// when there is noise to remove.
+func removeCopyNoiseString(s string) string {
+	for i := 0; ; {
+		j := strings.Index(s[i:], "Copy")
+		if j < 0 {
+			return s
+		}
+		i += j
+		if copyNoiseLen(s[i:]) > 0 {
+			return string(removeCopyNoise([]byte(s)))
+		}
+		i += len("Copy")
+	}
+}
+
+func copyNoiseLen[T string | []byte](b T) int {
 	i := len("Copy")
 	digits := func() bool {
 		s := i
@@ -145,7 +131,7 @@ func copyNoiseLen(b []byte) int {
 		return i > s
 	}
 	lit := func(s string) bool {
-		if bytes.HasPrefix(b[i:], []byte(s)) {
+		if len(b)-i >= len(s) && string(b[i:i+len(s)]) == s {
 			i += len(s)
 			return true
 		}
