@@ -44,6 +44,13 @@ id-duplication, plugin, value-duplication (--disable NAME,... switches one off).
 Opt-in: --wrong-list-indices, --reduce-rep, --drop-refusals, and a language
 filter (--keep-lang/--skip-lang, or --tag-lang to write a "lang" field).
 
+Each assistant turn is judged on its own: share-page HTML and HTML fragments
+are converted; anything else is Markdown and passes through byte for byte
+(then trimmed), so already-clean data comes out unchanged and cleaning twice
+changes nothing. Human turns are only trimmed. The report counts the turns
+by kind (turn_kinds) and by what was done to them (turn_changes: unchanged,
+html-converted, trimmed, noise-removed).
+
 The language detector (lingua) loads its models only when a language flag is
 given: about 160 MB of memory for all 75 languages, 30 MB with --languages
 limited to a few.`,
