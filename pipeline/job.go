@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // InputError marks a failure to open or read an input: the run could not
@@ -78,8 +79,20 @@ func (j *Job) CheckOutputs() error {
 		if err := g.CheckDir(d); err != nil {
 			return err
 		}
+		for _, f := range files {
+			if f != "" && f != "-" && inside(f, d) {
+				return &OutputError{f, "is inside the folder output " + d + ", which the run replaces"}
+			}
+		}
 	}
 	return nil
+}
+
+// inside reports whether path lies in the folder dir.
+func inside(path, dir string) bool {
+	p, err1 := filepath.Abs(path)
+	d, err2 := filepath.Abs(dir)
+	return err1 == nil && err2 == nil && p != d && within(p, d)
 }
 
 // Run runs the job and returns its report.
