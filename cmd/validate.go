@@ -11,13 +11,15 @@ import (
 )
 
 type validateOptions struct {
-	inputs        []string
-	inputFormat   string
-	schema        string
-	strictRoles   bool
-	format        string
-	maxViolations int
-	quiet         bool
+	inputs         []string
+	inputFormat    string
+	inputStyle     string
+	maxRecordBytes int64
+	schema         string
+	strictRoles    bool
+	format         string
+	maxViolations  int
+	quiet          bool
 }
 
 func newValidateCmd(ios *IOStreams) *cobra.Command {
@@ -31,6 +33,11 @@ and with --strict-roles that turns alternate human/gpt from a human turn (one
 leading system turn allowed). Each violation names file, record index, id and
 field path.
 
+Records are read as every other command reads them (--input-style,
+--max-record-bytes): a record any command would reject is a violation whose
+kind is its reject reason (invalid-json, invalid-utf8, bad-shape such as a
+member given twice, too-large), so data validate passes is read by all of them.
+
 Exit status: 0 valid, 1 violations found, 2 unusable input.`,
 		Example: `  sharegpt validate data/train.json
   sharegpt validate --strict-roles --format json shards/*.jsonl > violations.json`,
@@ -40,7 +47,9 @@ Exit status: 0 valid, 1 violations found, 2 unusable input.`,
 	}
 	fl := c.Flags()
 	fl.StringArrayVarP(&o.inputs, "input", "i", nil, "input file, repeatable; - is stdin")
-	fl.StringVar(&o.inputFormat, "input-format", "", "input format: json or jsonl (default: by extension, else by content)")
+	fl.StringVar(&o.inputFormat, "input-format", "", "input format: json, jsonl, parquet, arrow or arrow-stream (default: by magic bytes, extension, then content)")
+	fl.StringVar(&o.inputStyle, "input-style", "auto", "record style: auto, sharegpt (conversations/from/value) or openai (messages/role/content)")
+	fl.Int64Var(&o.maxRecordBytes, "max-record-bytes", pipeline.DefaultMaxRecordBytes, "records larger than this many bytes are violations (too-large)")
 	fl.StringVar(&o.schema, "schema", "", "JSON Schema file to use instead of the built-in record schema")
 	fl.BoolVar(&o.strictRoles, "strict-roles", false, "require turns alternating human/gpt from a human turn")
 	fl.StringVar(&o.format, "format", "text", "output: text (one line per violation) or json")
@@ -53,7 +62,11 @@ func validateRun(c *cobra.Command, o *validateOptions, inputs []string, ios *IOS
 	if o.format != "text" && o.format != "json" {
 		return usageError(fmt.Errorf("--format must be text or json, not %q", o.format))
 	}
-	opts := validate.Options{StrictRoles: o.strictRoles}
+	style, err := pipeline.ParseInputStyle(o.inputStyle)
+	if err != nil {
+		return usageError(err)
+	}
+	opts := validate.Options{StrictRoles: o.strictRoles, Style: style}
 	if o.schema != "" {
 		doc, err := os.ReadFile(o.schema)
 		if err != nil {
@@ -84,7 +97,7 @@ func validateRun(c *cobra.Command, o *validateOptions, inputs []string, ios *IOS
 	}
 	var readErr error
 	for _, in := range inputs {
-		src, err := reg.Open(in, ios.In, pipeline.ReadOptions{Format: o.inputFormat})
+		src, err := reg.Open(in, ios.In, pipeline.ReadOptions{Format: o.inputFormat, Style: style, MaxRecordBytes: o.maxRecordBytes})
 		if err != nil {
 			readErr = fmt.Errorf("open %s: %w", in, err)
 			break

@@ -1,8 +1,11 @@
 package pipeline
 
 import (
+	"bytes"
 	"fmt"
-	"slices"
+	"hash/maphash"
+	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -52,11 +55,24 @@ func (e *DecodeError) Error() string {
 	return where + ": " + e.Msg
 }
 
-// openAIRoles maps OpenAI chat roles to ShareGPT roles; others pass as given.
-var openAIRoles = map[string]string{"user": RoleHuman, "assistant": RoleGPT, "system": RoleSystem}
+// MaxDepth is how deeply values may nest in a record, the record itself
+// being the first level (a turn is at the third). A deeper record is
+// rejected as invalid-json. Python's json module cannot read JSON nested
+// much deeper than 990 levels (RecursionError), so a dataset holding such a
+// record could not be loaded by FastChat at all; 512 leaves room for any
+// real data and bounds the indentation of an indented write.
+const MaxDepth = 512
 
 // DecodeRecord parses one JSON object into a Record. data must be the whole
 // element; it is not retained.
+//
+// Its cost is linear in the size of data, however deep or wide the record:
+// it allocates at most about 7 times the size (a record of 80,000 members
+// of 8 bytes each, whose fields take 40 bytes apiece), nothing per level of
+// nesting, and its stack does not grow with the nesting. Duplicate member
+// names are found in linear time. Field paths for error messages are
+// worked out only when an error is reported. A record nested deeper than
+// MaxDepth is rejected as invalid-json.
 func DecodeRecord(data []byte, style InputStyle) (*Record, error) {
 	d := decoder{data: data, style: style}
 	rec, err := d.record()
@@ -73,18 +89,217 @@ func DecodeRecord(data []byte, style InputStyle) (*Record, error) {
 	return rec, nil
 }
 
+// ObjectMembers calls fn with the name and the raw bytes of each member of
+// the JSON object raw, in order. raw should be a value DecodeRecord has
+// read; anything else may end the walk with a *DecodeError. An error from
+// fn ends the walk and is returned.
+func ObjectMembers(raw []byte, fn func(name string, value []byte) error) error {
+	d := decoder{data: raw}
+	err := d.object(atRecord, 1, func(key string) error {
+		start := d.pos
+		if err := d.skipValue(1); err != nil {
+			return err
+		}
+		return fn(key, raw[start:d.pos])
+	})
+	if err != nil {
+		return err
+	}
+	return d.end()
+}
+
+// ArrayElements calls fn with the raw bytes of each element of the JSON
+// array raw, in order, as ObjectMembers does for an object.
+func ArrayElements(raw []byte, fn func(value []byte) error) error {
+	d := decoder{data: raw}
+	err := d.array(atRecord, 1, func(int) error {
+		start := d.pos
+		if err := d.skipValue(1); err != nil {
+			return err
+		}
+		return fn(raw[start:d.pos])
+	})
+	if err != nil {
+		return err
+	}
+	return d.end()
+}
+
+// UnquoteString decodes the JSON string raw.
+func UnquoteString(raw []byte) (string, error) {
+	d := decoder{data: raw}
+	d.skipSpace()
+	if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+		return "", d.kindError(atRecord, 0, "string")
+	}
+	s, err := d.string()
+	if err != nil {
+		return "", err
+	}
+	return s, d.end()
+}
+
 type decoder struct {
 	data  []byte
 	pos   int
 	style InputStyle
 }
 
+func (d *decoder) end() error {
+	d.skipSpace()
+	if d.pos != len(d.data) {
+		return d.syntaxError("unexpected data after the value")
+	}
+	return nil
+}
+
+// where names the place of a value in a record without building its field
+// path, which is made only when an error reports it.
+type where struct {
+	member string // a member of the record; "" for the record itself
+	turn   int    // the index of a turn in the conversation member, or -1
+	field  string // a member of that turn, or ""
+}
+
+var atRecord = where{turn: -1}
+
+func (w where) path() string {
+	if w.turn < 0 {
+		return w.member
+	}
+	p := w.member + "[" + strconv.Itoa(w.turn) + "]"
+	if w.field != "" {
+		p += "." + w.field
+	}
+	return p
+}
+
 func (d *decoder) syntaxError(msg string) *DecodeError {
 	return &DecodeError{Reason: ReasonInvalidJSON, Offset: d.pos, Msg: msg}
 }
 
-func (d *decoder) shapeError(path, format string, args ...any) *DecodeError {
-	return &DecodeError{Reason: ReasonBadShape, Path: path, Offset: d.pos, Msg: fmt.Sprintf(format, args...)}
+func (d *decoder) shapeError(w where, format string, args ...any) *DecodeError {
+	return &DecodeError{Reason: ReasonBadShape, Path: w.path(), Offset: d.pos, Msg: fmt.Sprintf(format, args...)}
+}
+
+// placed gives an encoding error found in the value that starts at start
+// and stands at w its field path: w's, then the way down inside the value
+// to the string holding the error. Syntax errors name no path.
+func (d *decoder) placed(err error, w where, start int) error {
+	if de, ok := err.(*DecodeError); ok && de.Reason == ReasonInvalidUTF8 {
+		de.Path = w.path() + pathInside(d.data, start, de.Offset)
+	}
+	return err
+}
+
+// pathInside returns the field path, relative to the value at start, of
+// the string that holds byte target: "" when the value is that string,
+// ".a[2].b" when it is deeper. The value must be valid JSON up to target
+// (it is: the decoder found the error there), so it is nested at most
+// MaxDepth levels on the way.
+func pathInside(data []byte, start, target int) string {
+	d := decoder{data: data, pos: start}
+	path, _ := d.locate(target, nil)
+	return string(path)
+}
+
+// locate walks the value at the position and reports whether target lies
+// in it, with path extended by the way down to the string that holds it.
+func (d *decoder) locate(target int, path []byte) ([]byte, bool) {
+	d.skipSpace()
+	if d.pos >= len(d.data) {
+		return path, false
+	}
+	switch d.data[d.pos] {
+	case '"':
+		d.pos = stringEnd(d.data, d.pos)
+		return path, target < d.pos
+	case '{':
+		d.pos++
+		for {
+			d.skipSpace()
+			if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+				d.pos++ // '}'
+				return path, false
+			}
+			if target < stringEnd(d.data, d.pos) {
+				return path, true // in the member name
+			}
+			key, err := d.string()
+			if err != nil {
+				return path, false
+			}
+			d.skipSpace()
+			d.pos++ // ':'
+			if p, ok := d.locate(target, append(append(path, '.'), key...)); ok {
+				return p, true
+			}
+			if !d.next() {
+				return path, false
+			}
+		}
+	case '[':
+		d.pos++
+		for i := 0; ; i++ {
+			d.skipSpace()
+			if d.pos >= len(d.data) || d.data[d.pos] == ']' {
+				d.pos++
+				return path, false
+			}
+			elem := strconv.AppendInt(append(path, '['), int64(i), 10)
+			if p, ok := d.locate(target, append(elem, ']')); ok {
+				return p, true
+			}
+			if !d.next() {
+				return path, false
+			}
+		}
+	}
+	for d.pos < len(d.data) && !endsScalar(d.data[d.pos]) {
+		d.pos++ // a number or literal
+	}
+	return path, false
+}
+
+func endsScalar(c byte) bool {
+	switch c {
+	case ',', ']', '}', ' ', '\t', '\r', '\n':
+		return true
+	}
+	return false
+}
+
+// next consumes what follows a member or element: true after a ',', false
+// at the end of the object or array.
+func (d *decoder) next() bool {
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ',' {
+		d.pos++
+		return true
+	}
+	d.pos++
+	return false
+}
+
+// stringEnd returns the position just past the string that opens at p
+// (len(data) if it does not close), without decoding or checking it.
+func stringEnd(data []byte, p int) int {
+	q := p + 1
+	for {
+		i := bytes.IndexByte(data[q:], '"')
+		if i < 0 {
+			return len(data)
+		}
+		q += i
+		k := 0
+		for q-1-k > p && data[q-1-k] == '\\' {
+			k++
+		}
+		if k%2 == 0 {
+			return q + 1
+		}
+		q++
+	}
 }
 
 func (d *decoder) skipSpace() {
@@ -120,23 +335,25 @@ func (d *decoder) kind() string {
 	return fmt.Sprintf("invalid character %q", d.data[d.pos])
 }
 
-// kindError reports a value of the wrong kind: a syntax error if the value
-// is not valid JSON at all, else a shape error naming both kinds.
-func (d *decoder) kindError(path, want string) error {
+// kindError reports a value of the wrong kind at w, inside depth levels: a
+// syntax error if the value is not valid JSON at all, else a shape error
+// naming both kinds.
+func (d *decoder) kindError(w where, depth int, want string) error {
 	start, got := d.pos, d.kind()
-	if err := d.skipValue(path, 0); err != nil {
-		return err
+	if err := d.skipValue(depth); err != nil {
+		return d.placed(err, w, start)
 	}
 	d.pos = start
-	return d.shapeError(path, "expected %s, got %s", want, got)
+	return d.shapeError(w, "expected %s, got %s", want, got)
 }
 
-// object iterates over an object's members, calling member with each key
-// positioned at the value. member must consume the value.
-func (d *decoder) object(path string, member func(key string) error) error {
+// object iterates over the members of the object at w, which is at the
+// given level (the record is at 1), calling member with each name and the
+// position at the value. member must consume the value.
+func (d *decoder) object(w where, level int, member func(key string) error) error {
 	d.skipSpace()
 	if d.pos >= len(d.data) || d.data[d.pos] != '{' {
-		return d.kindError(path, "object")
+		return d.kindError(w, level-1, "object")
 	}
 	d.pos++
 	d.skipSpace()
@@ -149,9 +366,10 @@ func (d *decoder) object(path string, member func(key string) error) error {
 		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
 			return d.syntaxError("expected a member name")
 		}
-		key, err := d.string(path)
+		start := d.pos
+		key, err := d.string()
 		if err != nil {
-			return err
+			return d.placed(err, w, start)
 		}
 		d.skipSpace()
 		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
@@ -178,11 +396,12 @@ func (d *decoder) object(path string, member func(key string) error) error {
 	}
 }
 
-// array iterates over an array's elements; elem must consume the element.
-func (d *decoder) array(path string, elem func(i int) error) error {
+// array iterates over the elements of the array at w, which is at the
+// given level; elem must consume the element.
+func (d *decoder) array(w where, level int, elem func(i int) error) error {
 	d.skipSpace()
 	if d.pos >= len(d.data) || d.data[d.pos] != '[' {
-		return d.kindError(path, "array")
+		return d.kindError(w, level-1, "array")
 	}
 	d.pos++
 	d.skipSpace()
@@ -211,35 +430,155 @@ func (d *decoder) array(path string, elem func(i int) error) error {
 	}
 }
 
+// manyMembers is the number of members past which an object's names are
+// checked for repeats through a hash index instead of one by one, and a
+// list counts what is still to come before it grows.
+const manyMembers = 16
+
+// memberSeed keys the hash of member names: random per process, so that no
+// input can be made of names that collide.
+var memberSeed = maphash.MakeSeed()
+
+// memberSet finds a member name that repeats one of fields: by comparing
+// with each of up to manyMembers fields (no allocation: most objects are
+// small), through an open-addressing index of the fields by a hash of their
+// names past that, so that a wide object costs linear time.
+type memberSet struct {
+	slots   []int32 // 1 + the index of a field; 0 is free
+	indexed int     // fields[:indexed] are in slots
+}
+
+func (s *memberSet) has(fields []Field, key string) bool {
+	if len(fields) <= manyMembers {
+		for i := range fields {
+			if fields[i].Key == key {
+				return true
+			}
+		}
+		return false
+	}
+	if 4*(len(fields)+1) > 3*len(s.slots) {
+		// Room for every field the list has room for (counted ahead, see
+		// grow), at most three quarters full.
+		n := 1
+		for 3*n < 4*(max(cap(fields), len(fields)+1)) {
+			n *= 2
+		}
+		s.slots, s.indexed = make([]int32, n), 0
+	}
+	for ; s.indexed < len(fields); s.indexed++ {
+		i := s.find(fields, fields[s.indexed].Key)
+		s.slots[i] = int32(s.indexed + 1)
+	}
+	return s.slots[s.find(fields, key)] != 0
+}
+
+// find returns the slot of key, or the free slot where it would go.
+func (s *memberSet) find(fields []Field, key string) int {
+	mask := len(s.slots) - 1
+	for i := int(maphash.String(memberSeed, key)) & mask; ; i = (i + 1) & mask {
+		if j := s.slots[i]; j == 0 || fields[j-1].Key == key {
+			return i
+		}
+	}
+}
+
+// grow returns s with room for one more element. Up to manyMembers it
+// grows by doubling; past that it counts once what is still to come in the
+// enclosing object or array (the top-level bytes sep ahead of the position,
+// at most one per minSize bytes: an upper bound for valid JSON) and makes
+// room for all of it, so that a long list is allocated once, not five times
+// over as append's growth would; it doubles should the count fall short.
+func grow[T any](d *decoder, s []T, counted *bool, sep byte, minSize int) []T {
+	if len(s) < cap(s) {
+		return s
+	}
+	n := max(2*len(s), 2)
+	if len(s) >= manyMembers && !*counted {
+		*counted = true
+		n = len(s) + 1 + min(countAhead(d.data, d.pos, sep), (len(d.data)-d.pos)/minSize)
+	}
+	t := make([]T, len(s), n)
+	copy(t, s)
+	return t
+}
+
+// countAhead counts the bytes sep at the top level of the rest of the
+// object or array that p is in: the members still to come (sep ':') or the
+// objects among the elements (sep '{').
+func countAhead(data []byte, p int, sep byte) int {
+	depth, n := 0, 0
+	for p < len(data) {
+		switch c := data[p]; c {
+		case '"':
+			p = stringEnd(data, p)
+			continue
+		case '{', '[':
+			if depth == 0 && c == sep {
+				n++
+			}
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return n
+			}
+			depth--
+		case ':':
+			if depth == 0 && sep == ':' {
+				n++
+			}
+		}
+		p++
+	}
+	return n
+}
+
 func (d *decoder) record() (*Record, error) {
 	rec := &Record{idPos: -1, convPos: -1}
+	var convKey string
+	var names memberSet
+	var counted bool
 	n := 0
-	var seen [8]string // records have few members; no map per record
-	keys := seen[:0]
-	err := d.object("", func(key string) error {
-		if slices.Contains(keys, key) {
-			return d.shapeError(key, "duplicate member %q", key)
-		}
-		keys = append(keys, key)
-		defer func() { n++ }()
+	err := d.object(atRecord, 1, func(key string) error {
+		at := where{member: key, turn: -1}
 		switch {
 		case key == "id":
-			if d.kind() != "string" {
-				return d.kindError("id", "string")
+			if rec.idPos >= 0 {
+				return d.shapeError(at, "duplicate member %q", key)
 			}
-			s, err := d.string("id")
+			if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+				return d.kindError(at, 1, "string")
+			}
+			start := d.pos
+			s, err := d.string()
+			if err != nil {
+				return d.placed(err, at, start)
+			}
 			rec.ID, rec.idPos = s, n
-			return err
 		case d.isConversationKey(key):
-			if rec.convPos >= 0 {
-				return d.shapeError(key, "a second conversation member (%q)", key)
+			if key == convKey {
+				return d.shapeError(at, "duplicate member %q", key)
 			}
-			rec.convPos = n
-			return d.turns(key, rec)
+			if rec.convPos >= 0 {
+				return d.shapeError(at, "a second conversation member (%q)", key)
+			}
+			rec.convPos, convKey = n, key
+			if err := d.turns(key, rec); err != nil {
+				return err
+			}
+		default:
+			if names.has(rec.Fields, key) {
+				return d.shapeError(at, "duplicate member %q", key)
+			}
+			raw, err := d.rawValue(at, 1)
+			if err != nil {
+				return err
+			}
+			rec.Fields = grow(d, rec.Fields, &counted, ':', len(`"":0,`)+1)
+			rec.Fields = append(rec.Fields, Field{Key: key, Value: raw})
 		}
-		raw, err := d.rawValue(key)
-		rec.Fields = append(rec.Fields, Field{Key: key, Value: raw})
-		return err
+		n++
+		return nil
 	})
 	return rec, err
 }
@@ -256,39 +595,65 @@ func (d *decoder) isConversationKey(key string) bool {
 
 func (d *decoder) turns(key string, rec *Record) error {
 	rec.Conversations = make([]Turn, 0, 8)
-	return d.array(key, func(i int) error {
-		path := fmt.Sprintf("%s[%d]", key, i)
-		t, err := d.turn(path)
+	var counted bool
+	return d.array(where{member: key, turn: -1}, 2, func(i int) error {
+		t, err := d.turn(where{member: key, turn: i})
+		if err != nil {
+			return err
+		}
+		rec.Conversations = grow(d, rec.Conversations, &counted, '{', len(`{"from":"","value":""},`))
 		rec.Conversations = append(rec.Conversations, t)
-		return err
+		return nil
 	})
 }
 
-func (d *decoder) turn(path string) (Turn, error) {
+// openAIRole maps an OpenAI chat role to its ShareGPT name; others pass as
+// given.
+func openAIRole(role string) string {
+	switch role {
+	case "user":
+		return RoleHuman
+	case "assistant":
+		return RoleGPT
+	}
+	return role
+}
+
+func (d *decoder) turn(at where) (Turn, error) {
 	var t Turn
-	var haveRole, haveText, openAI bool
-	err := d.object(path, func(key string) error {
-		switch key {
-		case "from", "value", "role", "content":
-		default:
-			raw, err := d.rawValue(path + "." + key)
-			t.Fields = append(t.Fields, Field{Key: key, Value: raw})
-			return err
-		}
+	var haveRole, haveText, openAI, counted bool
+	var names memberSet
+	err := d.object(at, 3, func(key string) error {
+		fat := where{member: at.member, turn: at.turn, field: key}
 		isRole := key == "from" || key == "role"
 		isOpenAI := key == "role" || key == "content"
-		if (isOpenAI && d.style == StyleShareGPT) || (!isOpenAI && d.style == StyleOpenAI) {
-			raw, err := d.rawValue(path + "." + key)
+		if !isRole && key != "value" && key != "content" ||
+			isOpenAI && d.style == StyleShareGPT || !isOpenAI && d.style == StyleOpenAI {
+			if names.has(t.Fields, key) {
+				return d.shapeError(fat, "duplicate member %q", key)
+			}
+			raw, err := d.rawValue(fat, 3)
+			if err != nil {
+				return err
+			}
+			t.Fields = grow(d, t.Fields, &counted, ':', len(`"":0,`)+1)
 			t.Fields = append(t.Fields, Field{Key: key, Value: raw})
-			return err
+			return nil
 		}
-		if (isRole && haveRole) || (!isRole && haveText) {
-			return d.shapeError(path+"."+key, "a second %s member", map[bool]string{true: "role", false: "text"}[isRole])
+		if isRole && haveRole {
+			return d.shapeError(fat, "a second role member")
 		}
-		if d.kind() != "string" {
-			return d.kindError(path+"."+key, "string")
+		if !isRole && haveText {
+			return d.shapeError(fat, "a second text member")
 		}
-		s, err := d.string(path + "." + key)
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return d.kindError(fat, 3, "string")
+		}
+		start := d.pos
+		s, err := d.string()
+		if err != nil {
+			return d.placed(err, fat, start)
+		}
 		if isRole {
 			t.From, haveRole = s, true
 		} else {
@@ -296,62 +661,145 @@ func (d *decoder) turn(path string) (Turn, error) {
 			t.valueFirst = !haveRole
 		}
 		openAI = isOpenAI
-		return err
+		return nil
 	})
 	if err != nil {
 		return t, err
 	}
 	if !haveRole {
-		return t, d.shapeError(path, "missing %q", map[bool]string{false: "from", true: "role"}[openAI])
+		if openAI {
+			return t, d.shapeError(at, "missing %q", "role")
+		}
+		return t, d.shapeError(at, "missing %q", "from")
 	}
 	if !haveText {
-		return t, d.shapeError(path, "missing %q", map[bool]string{false: "value", true: "content"}[openAI])
+		if openAI {
+			return t, d.shapeError(at, "missing %q", "content")
+		}
+		return t, d.shapeError(at, "missing %q", "value")
 	}
 	if openAI {
-		if r, ok := openAIRoles[t.From]; ok {
-			t.From = r
-		}
+		t.From = openAIRole(t.From)
 	}
 	return t, nil
 }
 
-// rawValue validates and returns the bytes of the value at the position.
-func (d *decoder) rawValue(path string) ([]byte, error) {
+// rawValue validates and returns the bytes of the value at the position,
+// which stands at w inside depth levels.
+func (d *decoder) rawValue(w where, depth int) ([]byte, error) {
 	start := d.pos
-	if err := d.skipValue(path, 0); err != nil {
-		return nil, err
+	if err := d.skipValue(depth); err != nil {
+		return nil, d.placed(err, w, start)
 	}
-	return append([]byte(nil), d.data[start:d.pos]...), nil
+	raw := make([]byte, d.pos-start) // exact: append would round up
+	copy(raw, d.data[start:d.pos])
+	return raw, nil
 }
 
-const maxDepth = 10000
+// skipValue validates the value at the position, inside depth levels, and
+// moves past it. It keeps a stack of one byte per open object or array, not
+// a call per level, and builds nothing: no path, no member name.
+func (d *decoder) skipValue(depth int) error {
+	var stackBuf [64]byte
+	open := stackBuf[:0] // '{' or '[' per level
+	for {
+		// A value is expected here.
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return d.syntaxError("unexpected end of record")
+		}
+		switch c := d.data[d.pos]; {
+		case c == '{' || c == '[':
+			if depth+len(open) >= MaxDepth {
+				return d.syntaxError(fmt.Sprintf("nesting deeper than %d levels", MaxDepth))
+			}
+			d.pos++
+			d.skipSpace()
+			if d.pos < len(d.data) && d.data[d.pos] == c+2 { // '}' or ']'
+				d.pos++
+				break
+			}
+			open = append(open, c)
+			if c == '{' {
+				if err := d.memberName(); err != nil {
+					return err
+				}
+			}
+			continue
+		case c == '"':
+			if err := d.skipString(); err != nil {
+				return err
+			}
+		case c == 't':
+			if err := d.literal("true"); err != nil {
+				return err
+			}
+		case c == 'f':
+			if err := d.literal("false"); err != nil {
+				return err
+			}
+		case c == 'n':
+			if err := d.literal("null"); err != nil {
+				return err
+			}
+		case c == '-' || isDigit(c):
+			if err := d.number(); err != nil {
+				return err
+			}
+		default:
+			return d.syntaxError(fmt.Sprintf("invalid character %q", c))
+		}
+		// A value ended: close what it ends, up to the next value.
+		for {
+			if len(open) == 0 {
+				return nil
+			}
+			top := open[len(open)-1]
+			d.skipSpace()
+			if d.pos >= len(d.data) {
+				if top == '{' {
+					return d.syntaxError("unexpected end inside object")
+				}
+				return d.syntaxError("unexpected end inside array")
+			}
+			c := d.data[d.pos]
+			if c == top+2 {
+				d.pos++
+				open = open[:len(open)-1]
+				continue
+			}
+			if c != ',' {
+				if top == '{' {
+					return d.syntaxError("expected ',' or '}' in object")
+				}
+				return d.syntaxError("expected ',' or ']' in array")
+			}
+			d.pos++
+			if top == '{' {
+				if err := d.memberName(); err != nil {
+					return err
+				}
+			}
+			break
+		}
+	}
+}
 
-func (d *decoder) skipValue(path string, depth int) error {
-	if depth > maxDepth {
-		return d.syntaxError("nesting too deep")
+// memberName checks a member name and the ':' after it.
+func (d *decoder) memberName() error {
+	d.skipSpace()
+	if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+		return d.syntaxError("expected a member name")
+	}
+	if err := d.skipString(); err != nil {
+		return err
 	}
 	d.skipSpace()
-	if d.pos >= len(d.data) {
-		return d.syntaxError("unexpected end of record")
+	if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+		return d.syntaxError("expected ':' after member name")
 	}
-	switch c := d.data[d.pos]; {
-	case c == '{':
-		return d.object(path, func(key string) error { return d.skipValue(path+"."+key, depth+1) })
-	case c == '[':
-		return d.array(path, func(i int) error { return d.skipValue(fmt.Sprintf("%s[%d]", path, i), depth+1) })
-	case c == '"':
-		_, err := d.string(path)
-		return err
-	case c == 't':
-		return d.literal("true")
-	case c == 'f':
-		return d.literal("false")
-	case c == 'n':
-		return d.literal("null")
-	case c == '-' || (c >= '0' && c <= '9'):
-		return d.number()
-	}
-	return d.syntaxError(fmt.Sprintf("invalid character %q", d.data[d.pos]))
+	d.pos++
+	return nil
 }
 
 func (d *decoder) literal(lit string) error {
@@ -409,11 +857,10 @@ func (d *decoder) number() error {
 
 // string decodes the string at the position. It rejects raw control
 // characters (invalid JSON) and invalid UTF-8 or unpaired surrogate escapes
-// (not text).
-func (d *decoder) string(path string) (string, error) {
-	d.pos++ // opening quote
-	start := d.pos
-	// Fast path: no escapes and valid UTF-8.
+// (not text); an encoding error names no path (see placed).
+func (d *decoder) string() (string, error) {
+	start := d.pos + 1 // past the opening quote
+	// Fast path: no escapes.
 	p := start
 	ascii := true
 	for p < len(d.data) {
@@ -430,12 +877,58 @@ func (d *decoder) string(path string) (string, error) {
 		s := d.data[start:p]
 		if !ascii && !utf8.Valid(s) {
 			d.pos = start + invalidUTF8Offset(s)
-			return "", &DecodeError{Reason: ReasonInvalidUTF8, Path: path, Offset: d.pos, Msg: fmt.Sprintf("invalid UTF-8 at byte %d of the string", d.pos-start)}
+			return "", d.utf8Error(start)
 		}
 		d.pos = p + 1
+		if name, ok := knownName(s); ok {
+			return name, nil
+		}
 		return string(s), nil
 	}
-	return d.slowString(path, start)
+	return d.slowString(start, p)
+}
+
+// knownName returns the constant for the member names and roles every
+// record repeats, so that decoding them allocates nothing.
+func knownName(s []byte) (string, bool) {
+	if len(s) > len("conversations") {
+		return "", false
+	}
+	switch string(s) {
+	case "id":
+		return "id", true
+	case "conversations":
+		return "conversations", true
+	case "messages":
+		return "messages", true
+	case "from":
+		return "from", true
+	case "value":
+		return "value", true
+	case "role":
+		return "role", true
+	case "content":
+		return "content", true
+	case "model":
+		return "model", true
+	case "lang":
+		return "lang", true
+	case RoleHuman:
+		return RoleHuman, true
+	case RoleGPT:
+		return RoleGPT, true
+	case RoleSystem:
+		return RoleSystem, true
+	case "user":
+		return "user", true
+	case "assistant":
+		return "assistant", true
+	}
+	return "", false
+}
+
+func (d *decoder) utf8Error(start int) *DecodeError {
+	return &DecodeError{Reason: ReasonInvalidUTF8, Offset: d.pos, Msg: fmt.Sprintf("invalid UTF-8 at byte %d of the string", d.pos-start)}
 }
 
 func invalidUTF8Offset(s []byte) int {
@@ -449,10 +942,42 @@ func invalidUTF8Offset(s []byte) int {
 	return len(s)
 }
 
-func (d *decoder) slowString(path string, start int) (string, error) {
-	buf := make([]byte, 0, 256)
-	p := start
+// slowString decodes a string with escapes: start is just past its
+// opening quote, p at the first escape or control character. The decoded
+// text is never longer than the raw, so it is built in one buffer of the
+// raw length, which becomes the string without a copy unless much of it
+// would be left unused.
+func (d *decoder) slowString(start, p int) (string, error) {
+	if seg := d.data[start:p]; !utf8.Valid(seg) {
+		d.pos = start + invalidUTF8Offset(seg)
+		return "", d.utf8Error(start)
+	}
+	var b strings.Builder
+	b.Grow(stringEnd(d.data, start-1) - start)
+	b.Write(d.data[start:p])
 	for {
+		if p >= len(d.data) {
+			d.pos = p
+			return "", d.syntaxError("unterminated string")
+		}
+		switch c := d.data[p]; {
+		case c == '"':
+			d.pos = p + 1
+			if 4*b.Len() < 3*b.Cap() {
+				return strings.Clone(b.String()), nil
+			}
+			return b.String(), nil
+		case c == '\\':
+			r, n, err := d.escape(p)
+			if err != nil {
+				return "", err
+			}
+			b.WriteRune(r)
+			p += n
+		default:
+			d.pos = p
+			return "", d.syntaxError("control character in string")
+		}
 		// Copy the run up to the next quote, escape or control character.
 		run := p
 		for p < len(d.data) {
@@ -461,36 +986,60 @@ func (d *decoder) slowString(path string, start int) (string, error) {
 			}
 			p++
 		}
-		if seg := d.data[run:p]; !utf8.Valid(seg) {
+		seg := d.data[run:p]
+		if !utf8.Valid(seg) {
 			d.pos = run + invalidUTF8Offset(seg)
-			return "", &DecodeError{Reason: ReasonInvalidUTF8, Path: path, Offset: d.pos, Msg: fmt.Sprintf("invalid UTF-8 at byte %d of the string", d.pos-start)}
-		} else {
-			buf = append(buf, seg...)
+			return "", d.utf8Error(start)
+		}
+		b.Write(seg)
+	}
+}
+
+// skipString checks the string at the position and moves past it, as
+// string does without building it.
+func (d *decoder) skipString() error {
+	start := d.pos + 1
+	p := start
+	for {
+		run := p
+		ascii := true
+		for p < len(d.data) {
+			c := d.data[p]
+			if c == '"' || c == '\\' || c < 0x20 {
+				break
+			}
+			if c >= 0x80 {
+				ascii = false
+			}
+			p++
+		}
+		if seg := d.data[run:p]; !ascii && !utf8.Valid(seg) {
+			d.pos = run + invalidUTF8Offset(seg)
+			return d.utf8Error(start)
 		}
 		if p >= len(d.data) {
 			d.pos = p
-			return "", d.syntaxError("unterminated string")
+			return d.syntaxError("unterminated string")
 		}
 		switch c := d.data[p]; {
 		case c == '"':
 			d.pos = p + 1
-			return string(buf), nil
+			return nil
 		case c == '\\':
-			r, n, err := d.escape(path, p)
+			_, n, err := d.escape(p)
 			if err != nil {
-				return "", err
+				return err
 			}
-			buf = utf8.AppendRune(buf, r)
 			p += n
 		default:
 			d.pos = p
-			return "", d.syntaxError("control character in string")
+			return d.syntaxError("control character in string")
 		}
 	}
 }
 
 // escape decodes the escape sequence at p, returning the rune and its length.
-func (d *decoder) escape(path string, p int) (rune, int, error) {
+func (d *decoder) escape(p int) (rune, int, error) {
 	if p+1 >= len(d.data) {
 		d.pos = p
 		return 0, 0, d.syntaxError("unterminated escape")
@@ -529,7 +1078,7 @@ func (d *decoder) escape(path string, p int) (rune, int, error) {
 			}
 		}
 		d.pos = p
-		return 0, 0, &DecodeError{Reason: ReasonInvalidUTF8, Path: path, Offset: p, Msg: fmt.Sprintf("unpaired surrogate escape %s", d.data[p:p+6])}
+		return 0, 0, &DecodeError{Reason: ReasonInvalidUTF8, Offset: p, Msg: fmt.Sprintf("unpaired surrogate escape %s", d.data[p:p+6])}
 	}
 	d.pos = p
 	return 0, 0, d.syntaxError("invalid escape")

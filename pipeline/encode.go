@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 )
@@ -35,23 +36,80 @@ var shareGPTToOpenAI = map[string]string{RoleHuman: "user", RoleGPT: "assistant"
 type encoder struct {
 	indent bool
 	style  OutputStyle
+	out    *flusher // nil: the whole record is appended to dst
+}
+
+// flusher takes what an indenting encoder has made so far whenever it is
+// more than flushBytes, so that the buffer stays small however long the
+// output grows.
+type flusher struct {
+	w   io.Writer
+	err error // the first write error; later writes are skipped
+}
+
+const flushBytes = 64 << 10
+
+func (f *flusher) flush(dst []byte) []byte {
+	if f.err == nil {
+		_, f.err = f.w.Write(dst)
+	}
+	return dst[:0]
 }
 
 // AppendRecord appends r as compact JSON.
 func AppendRecord(dst []byte, r *Record, style OutputStyle) []byte {
+	dst = growFor(dst, r)
 	return encoder{style: style}.record(dst, r, 0)
+}
+
+// growFor makes room in dst for r written compact, counted from its
+// strings and raw values, so that a large record's output grows once
+// rather than by append's steps (which allocate about five times the final
+// size in all). Escapes and Python's number forms may need a little more.
+func growFor(dst []byte, r *Record) []byte {
+	n := len(r.ID) + 32
+	for i := range r.Conversations {
+		t := &r.Conversations[i]
+		n += len(t.From) + len(t.Value) + 32
+		for _, f := range t.Fields {
+			n += len(f.Key) + len(f.Value) + 4
+		}
+	}
+	for _, f := range r.Fields {
+		n += len(f.Key) + len(f.Value) + 4
+	}
+	if cap(dst)-len(dst) < n {
+		dst = append(make([]byte, 0, len(dst)+n), dst...)
+	}
+	return dst
 }
 
 // AppendRecordIndent appends r as Python's json.dump(indent=2,
 // ensure_ascii=False) writes it at the given nesting depth (1 for an element
-// of a top-level array).
+// of a top-level array). The indentation can make the output about MaxDepth
+// times the size of the record (a deep array of many small values);
+// WriteRecordIndent writes the same without holding it.
 func AppendRecordIndent(dst []byte, r *Record, style OutputStyle, depth int) []byte {
 	return encoder{indent: true, style: style}.record(dst, r, depth)
+}
+
+// WriteRecordIndent writes buf's contents, then r as AppendRecordIndent
+// appends it, to w, in pieces of about 64 KiB: the memory it takes does not
+// grow with the indentation. It returns buf emptied, to be used again, and
+// the first error from w.
+func WriteRecordIndent(w io.Writer, buf []byte, r *Record, style OutputStyle, depth int) ([]byte, error) {
+	f := &flusher{w: w}
+	buf = encoder{indent: true, style: style, out: f}.record(buf, r, depth)
+	buf = f.flush(buf)
+	return buf, f.err
 }
 
 func (e encoder) newline(dst []byte, depth int) []byte {
 	if !e.indent {
 		return dst
+	}
+	if e.out != nil && len(dst) >= flushBytes {
+		dst = e.out.flush(dst)
 	}
 	dst = append(dst, '\n')
 	for range depth {
@@ -172,7 +230,7 @@ func (e encoder) rawValue(dst []byte, d *decoder, depth int) ([]byte, error) {
 	case c == '{':
 		dst = append(dst, '{')
 		n := 0
-		err := d.object("", func(key string) error {
+		err := d.object(atRecord, 1, func(key string) error {
 			dst = e.key(dst, n == 0, key, depth+1)
 			n++
 			var err error
@@ -186,7 +244,7 @@ func (e encoder) rawValue(dst []byte, d *decoder, depth int) ([]byte, error) {
 	case c == '[':
 		dst = append(dst, '[')
 		n := 0
-		err := d.array("", func(i int) error {
+		err := d.array(atRecord, 1, func(i int) error {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
@@ -201,7 +259,7 @@ func (e encoder) rawValue(dst []byte, d *decoder, depth int) ([]byte, error) {
 		}
 		return append(dst, ']'), err
 	case c == '"':
-		s, err := d.string("")
+		s, err := d.string()
 		return AppendString(dst, s), err
 	case c == '-' || isDigit(c):
 		start := d.pos
@@ -211,7 +269,7 @@ func (e encoder) rawValue(dst []byte, d *decoder, depth int) ([]byte, error) {
 		return appendPythonNumber(dst, string(d.data[start:d.pos])), nil
 	}
 	start := d.pos
-	err := d.skipValue("", 0)
+	err := d.skipValue(0)
 	return append(dst, d.data[start:d.pos]...), err
 }
 

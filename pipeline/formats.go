@@ -361,8 +361,10 @@ func (s *jsonArrayWriter) Write(rec *Record) error {
 		s.buf = append(s.buf, ",\n  "...)
 	}
 	s.n++
-	s.buf = AppendRecordIndent(s.buf, rec, s.style, 1)
-	_, err := s.w.Write(s.buf)
+	// Written in pieces: indentation can make a deeply nested record
+	// hundreds of times its size.
+	var err error
+	s.buf, err = WriteRecordIndent(s.w, s.buf, rec, s.style, 1)
 	return err
 }
 

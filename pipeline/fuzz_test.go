@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -16,6 +18,17 @@ func addSeeds(f *testing.F) {
 	if data, err := os.ReadFile("../testdata/sharegpt/dialogstudio_example.json"); err == nil {
 		f.Add(data[:4000])
 	}
+	// Deep and wide records (see pathological_test.go), around the limits.
+	f.Add(deepObjects(MaxDepth-2, 3))
+	f.Add(deepObjects(MaxDepth, 3))
+	f.Add(deepArrays(MaxDepth-1, 20))
+	f.Add(deepArrays(MaxDepth+1, 20))
+	f.Add([]byte(`{"a":` + strings.Repeat(`[{"b":`, 100) + "\"\xff\"" + strings.Repeat("}]", 100) + "}"))
+	f.Add(wideRecord(manyMembers+4, -1))
+	f.Add(wideRecord(manyMembers+4, manyMembers+2))
+	f.Add(wideTurn(manyMembers+4, 3))
+	f.Add(manyTurns(40))
+	f.Add(openBrackets(2000, false))
 }
 
 // FuzzDecodeRecord checks that decoding never panics and that whatever
@@ -25,10 +38,19 @@ func FuzzDecodeRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rec, err := DecodeRecord(data, StyleAuto)
 		if err != nil {
-			if _, ok := err.(*DecodeError); !ok {
+			de, ok := err.(*DecodeError)
+			if !ok {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
+			// encoding/json agrees on what is not JSON (it knows no
+			// nesting limit below 10,000 levels).
+			if de.Reason == ReasonInvalidJSON && json.Valid(data) && !strings.Contains(de.Msg, "nesting deeper") {
+				t.Fatalf("rejected valid JSON: %v", err)
+			}
 			return
+		}
+		if !json.Valid(data) {
+			t.Fatalf("accepted invalid JSON")
 		}
 		compact := AppendRecord(nil, rec, OutShareGPT)
 		for _, enc := range [][]byte{compact, AppendRecordIndent(nil, rec, OutShareGPT, 1)} {

@@ -104,7 +104,7 @@ type valueScanner struct {
 	array    bool // inside a top-level array
 	done     bool
 	pending  error // a structural error found after the last element
-	acc      []byte
+	acc      pieces
 }
 
 func newValueScanner(r io.Reader, maxBytes int64) *valueScanner {
@@ -225,7 +225,7 @@ func (s *valueScanner) value() (Element, error) {
 	if c := w.buf[w.pos]; c == ',' || c == ']' || c == '}' || c == ':' {
 		return el, s.fail(fmt.Sprintf("expected a record, got %q", c))
 	}
-	s.acc = s.acc[:0]
+	s.acc.reset()
 	var size int64
 	tooBig := false
 	var st valueState
@@ -234,30 +234,92 @@ func (s *valueScanner) value() (Element, error) {
 		size += int64(w.pos - mark)
 		if !tooBig && s.maxBytes > 0 && size > s.maxBytes {
 			tooBig = true
-			s.acc = s.acc[:0]
+			s.acc.reset()
 		}
 		if !tooBig {
-			s.acc = append(s.acc, w.buf[mark:w.pos]...)
+			s.acc.add(w.buf[mark:w.pos])
 		}
 	}
+	spans := false // the value runs over more than one window
 	for !st.advance(w) {
 		if w.pos < w.n {
 			continue
 		}
 		flush()
+		spans = true
 		if !w.fill() {
 			return el, s.eofError(fmt.Sprintf("unexpected end of input inside record %d (starts at byte %d)", s.index, el.Offset))
 		}
 		mark = w.pos
 	}
-	flush()
-	el.Size = size
-	if tooBig {
-		el.Err = &DecodeError{Reason: ReasonTooLarge, Msg: fmt.Sprintf("record of %d bytes is over the limit of %d", size, s.maxBytes)}
+	if spans {
+		flush()
 	} else {
-		el.Raw = bytes.Clone(s.acc)
+		size = int64(w.pos - mark)
+		tooBig = s.maxBytes > 0 && size > s.maxBytes
+	}
+	el.Size = size
+	switch {
+	case tooBig:
+		el.Err = &DecodeError{Reason: ReasonTooLarge, Msg: fmt.Sprintf("record of %d bytes is over the limit of %d", size, s.maxBytes)}
+	case spans:
+		el.Raw = s.acc.bytes()
+	default:
+		el.Raw = bytes.Clone(w.buf[mark:w.pos])
 	}
 	return el, nil
+}
+
+// pieces gathers a record that runs over several read windows, in chunks
+// of a fixed size that are kept for the next record (up to
+// maxKeptPieces), and hands it out as one exact copy: a record then costs
+// its size here once, and once in the element. (A buffer grown by append
+// would allocate up to five times the size, by doubling up to four.)
+type pieces struct {
+	chunks [][]byte
+	used   int // chunks[:used] hold data
+	size   int
+}
+
+const (
+	pieceBytes    = 1 << 20
+	maxKeptPieces = 16
+)
+
+func (p *pieces) reset() {
+	for i := range p.chunks[:p.used] {
+		p.chunks[i] = p.chunks[i][:0]
+	}
+	if len(p.chunks) > maxKeptPieces {
+		clear(p.chunks[maxKeptPieces:])
+		p.chunks = p.chunks[:maxKeptPieces]
+	}
+	p.used, p.size = 0, 0
+}
+
+func (p *pieces) add(b []byte) {
+	p.size += len(b)
+	for len(b) > 0 {
+		if p.used == 0 || len(p.chunks[p.used-1]) == pieceBytes {
+			if p.used == len(p.chunks) {
+				p.chunks = append(p.chunks, make([]byte, 0, pieceBytes))
+			}
+			p.used++
+		}
+		c := p.chunks[p.used-1]
+		n := min(len(b), pieceBytes-len(c))
+		p.chunks[p.used-1] = append(c, b[:n]...)
+		b = b[n:]
+	}
+}
+
+// bytes returns a copy of what was added.
+func (p *pieces) bytes() []byte {
+	out := make([]byte, 0, p.size)
+	for _, c := range p.chunks[:p.used] {
+		out = append(out, c...)
+	}
+	return out
 }
 
 // valueState follows strings and nesting while a value is delimited.
@@ -324,7 +386,7 @@ type lineScanner struct {
 	maxBytes int64
 	index    int64
 	line     int64
-	acc      []byte
+	acc      pieces
 }
 
 func newLineScanner(r io.Reader, maxBytes int64) *lineScanner {
@@ -337,9 +399,10 @@ func (s *lineScanner) Next() (Element, error) {
 	for {
 		s.line++
 		el := Element{Index: s.index, Offset: w.offset(), Line: s.line}
-		s.acc = s.acc[:0]
+		s.acc.reset()
 		var size int64
-		tooBig, eol := false, false
+		var line []byte // the line, when it lies in one window
+		tooBig, eol, spans := false, false, false
 		for !eol {
 			if !w.fill() {
 				if err := w.readErr(); err != nil {
@@ -358,17 +421,25 @@ func (s *lineScanner) Next() (Element, error) {
 			size += int64(len(buf))
 			if !tooBig && s.maxBytes > 0 && size > s.maxBytes {
 				tooBig = true
-				s.acc = s.acc[:0]
+				s.acc.reset()
 			}
-			if !tooBig {
-				s.acc = append(s.acc, buf...)
+			switch {
+			case tooBig:
+			case eol && !spans:
+				line = buf
+			default:
+				s.acc.add(buf)
+				spans = true
 			}
 			w.pos += len(buf)
 			if eol {
 				w.pos++
 			}
 		}
-		if !tooBig && len(bytes.TrimSpace(s.acc)) == 0 {
+		if spans && !tooBig {
+			line = s.acc.bytes()
+		}
+		if !tooBig && len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		el.Size = size
@@ -377,7 +448,12 @@ func (s *lineScanner) Next() (Element, error) {
 			el.Err = &DecodeError{Reason: ReasonTooLarge, Msg: fmt.Sprintf("line of %d bytes is over the limit of %d", size, s.maxBytes)}
 			return el, nil
 		}
-		el.Raw = bytes.Clone(bytes.TrimRight(s.acc, "\r"))
+		line = bytes.TrimRight(line, "\r")
+		if spans {
+			el.Raw = line // already a copy
+		} else {
+			el.Raw = bytes.Clone(line)
+		}
 		return el, nil
 	}
 }

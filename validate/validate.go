@@ -3,12 +3,18 @@
 // schema cannot express: ids unique across all inputs and, optionally,
 // turns that alternate human/gpt from a human start.
 //
+// Records are read exactly as every other command reads them, through the
+// same readers and [pipeline.DecodeRecord]: a record any command rejects
+// (not JSON, not UTF-8, a wrong shape such as a repeated member, too large)
+// is a violation whose kind is that command's reject reason.
+//
 // A [Validator] reads [pipeline.Source]s and reports each [Violation] with
 // its file, record index, id and field path. Broken structure that makes
 // the rest of a file unreadable is returned as an error instead.
 package validate
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +22,8 @@ import (
 	"hash/maphash"
 	"io"
 	"io/fs"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -27,12 +35,14 @@ import (
 	"github.com/sharegpt/sharegpt/schemas"
 )
 
-// Kinds of violation.
+// Kinds of violation. A record that cannot be read has the reason every
+// other command rejects it with as its kind.
 const (
 	KindSchema      = "schema"
-	KindInvalidJSON = "invalid-json"
-	KindInvalidUTF8 = "invalid-utf8"
-	KindTooLarge    = "too-large"
+	KindInvalidJSON = string(pipeline.ReasonInvalidJSON)
+	KindInvalidUTF8 = string(pipeline.ReasonInvalidUTF8)
+	KindBadShape    = string(pipeline.ReasonBadShape)
+	KindTooLarge    = string(pipeline.ReasonTooLarge)
 	KindDuplicateID = "duplicate-id"
 	KindRoles       = "roles"
 )
@@ -71,12 +81,16 @@ type Options struct {
 	// StrictRoles requires turns to alternate human, gpt, ... from a human
 	// turn (one leading system turn is allowed).
 	StrictRoles bool
+	// Style is the record style, as for every other command (--input-style);
+	// the zero value is auto.
+	Style pipeline.InputStyle
 }
 
 // Validator checks records; it remembers ids across sources.
 type Validator struct {
 	schema  *jsonschema.Schema
 	strict  bool
+	style   pipeline.InputStyle
 	seed    maphash.Seed
 	ids     map[uint64]int64 // id hash → first record number (1-based, over all inputs)
 	printer *message.Printer
@@ -108,6 +122,7 @@ func New(opts Options) (*Validator, error) {
 	return &Validator{
 		schema:  sch,
 		strict:  opts.StrictRoles,
+		style:   opts.Style,
 		seed:    maphash.MakeSeed(),
 		ids:     map[uint64]int64{},
 		printer: message.NewPrinter(language.English),
@@ -141,40 +156,53 @@ func (v *Validator) Check(ctx context.Context, src pipeline.Source, report func(
 
 func (v *Validator) record(el pipeline.Element) []Violation {
 	if el.Err != nil {
-		return []Violation{{Kind: string(el.Err.Reason), Msg: el.Err.Msg}}
+		return []Violation{{ID: el.Err.ID, Path: el.Err.Path, Kind: string(el.Err.Reason), Msg: el.Err.Msg}}
 	}
-	if el.Raw == nil && el.Rec != nil {
-		// A typed format (Parquet, Arrow) gives records: check the JSON
-		// record the row stands for.
-		el.Raw = pipeline.AppendRecord(nil, el.Rec, pipeline.OutShareGPT)
+	raw, style := el.Raw, v.style
+	if raw == nil && el.Rec != nil {
+		// A typed format (Parquet, Arrow) gives records, read in the
+		// style asked for: check the JSON record the row stands for.
+		raw, style = pipeline.AppendRecord(nil, el.Rec, pipeline.OutShareGPT), pipeline.StyleShareGPT
 	}
-	// The record decoder finds syntax and encoding errors with offsets
-	// and field paths; shape errors are left to the schema.
-	rec, err := pipeline.DecodeRecord(el.Raw, pipeline.StyleShareGPT)
+	rec, err := pipeline.DecodeRecord(raw, style)
 	var de *pipeline.DecodeError
-	if errors.As(err, &de) && de.Reason != pipeline.ReasonBadShape {
-		kind := KindInvalidJSON
-		if de.Reason == pipeline.ReasonInvalidUTF8 {
-			kind = KindInvalidUTF8
-		}
-		msg := de.Msg
-		if kind == KindInvalidJSON {
-			msg = fmt.Sprintf("invalid JSON at byte %d: %s", el.Offset+int64(de.Offset), de.Msg)
-		}
-		return []Violation{{Kind: kind, Path: de.Path, Msg: msg}}
-	}
-	inst, err := jsonschema.UnmarshalJSON(strings.NewReader(string(el.Raw)))
 	if err != nil {
-		return []Violation{{Kind: KindInvalidJSON, Msg: err.Error()}}
-	}
-	id := recordID(inst)
-	var out []Violation
-	if err := v.schema.Validate(inst); err != nil {
-		var ve *jsonschema.ValidationError
-		if !errors.As(err, &ve) {
-			return []Violation{{ID: id, Kind: KindSchema, Msg: err.Error()}}
+		if !errors.As(err, &de) {
+			de = &pipeline.DecodeError{Reason: pipeline.ReasonInvalidJSON, Msg: err.Error()}
 		}
-		v.leaves(ve, id, &out)
+		if de.Reason != pipeline.ReasonBadShape {
+			msg := de.Msg
+			if de.Reason == pipeline.ReasonInvalidJSON {
+				msg = fmt.Sprintf("invalid JSON at byte %d: %s", el.Offset+int64(de.Offset), de.Msg)
+			}
+			return []Violation{{Kind: string(de.Reason), Path: de.Path, Msg: msg}}
+		}
+	}
+	var id string
+	var roles []Violation
+	switch {
+	case rec != nil:
+		id = rec.ID
+		if v.strict {
+			roles = roleViolations(rec, id)
+		}
+	case de != nil:
+		id = de.ID
+	}
+	out, root, serr := v.schemaViolations(raw)
+	if id == "" {
+		if m, ok := root.(map[string]any); ok {
+			id, _ = m["id"].(string)
+		}
+	}
+	for i := range out {
+		out[i].ID = id
+	}
+	switch {
+	case de != nil && (serr != nil || !schemaSays(out, de)):
+		out = append([]Violation{{ID: id, Kind: KindBadShape, Path: de.Path, Msg: de.Msg}}, out...)
+	case serr != nil: // not expected: the record was read whole
+		out = append(out, Violation{ID: id, Kind: KindSchema, Msg: "cannot check the record: " + serr.Error()})
 	}
 	if id != "" {
 		h := maphash.String(v.seed, id)
@@ -184,35 +212,378 @@ func (v *Validator) record(el pipeline.Element) []Violation {
 			v.ids[h] = v.records
 		}
 	}
-	if v.strict && rec != nil {
-		out = append(out, roleViolations(rec, id)...)
+	return append(out, roles...)
+}
+
+// schemaSays reports whether the schema found the fault the decoder
+// rejected a record for: a value of the wrong kind or a missing member at
+// the same place, in its own words. Other faults (a member given twice, two
+// conversation lists) are beyond what a schema sees.
+func schemaSays(viols []Violation, de *pipeline.DecodeError) bool {
+	if !strings.HasPrefix(de.Msg, "expected ") && !strings.HasPrefix(de.Msg, "missing ") {
+		return false
+	}
+	return slices.ContainsFunc(viols, func(v Violation) bool { return v.Path == de.Path })
+}
+
+// schemaViolations checks the record raw against the schema. It returns
+// the violations, in field path order, and the value the schema saw for
+// the record; an error when raw is not JSON after all (a record with the
+// wrong shape is decoded only up to its first fault).
+func (v *Validator) schemaViolations(raw []byte) ([]Violation, any, error) {
+	var out []Violation
+	root, err := v.check(v.schema, raw, nil, &out)
+	slices.SortStableFunc(out, func(a, b Violation) int { return strings.Compare(a.Path, b.Path) })
+	return out, root, err
+}
+
+// check validates the JSON value raw, at loc in the record, against sch,
+// adding violations to out, and returns the instance it built for raw.
+// Arrays whose elements the schema checks one by one are checked after the
+// value that holds them (see instance and checkArray).
+func (v *Validator) check(sch *jsonschema.Schema, raw []byte, loc []string, out *[]Violation) (any, error) {
+	var later []deferred
+	inst, err := instance(raw, []*jsonschema.Schema{sch}, nil, &later)
+	if err != nil {
+		return nil, err
+	}
+	v.validate(sch, inst, loc, 0, out)
+	for _, d := range later {
+		if err := v.checkArray(d, loc, out); err != nil {
+			return nil, err
+		}
+	}
+	return inst, nil
+}
+
+// deferred is an array whose schemas check each element alone (items), so
+// that it can be checked a slice of elements at a time: the instance of a
+// conversation of a million turns is never built whole.
+type deferred struct {
+	loc   []string // within the value it was found in
+	raw   []byte
+	heads []*jsonschema.Schema // the schemas that apply to the array
+	items []*jsonschema.Schema // those that apply to each element
+}
+
+// Elements of a deferred array are checked in slices of at most this many
+// elements and bytes.
+const (
+	sliceElements = 1024
+	sliceBytes    = 1 << 20
+)
+
+// checkArray checks the elements of d, found in the value at loc.
+func (v *Validator) checkArray(d deferred, loc []string, out *[]Violation) error {
+	loc = append(slices.Clip(loc), d.loc...)
+	var elems []any
+	var later []deferred // arrays inside the elements, at [index, ...]
+	base, size := 0, 0
+	flush := func() error {
+		for _, h := range d.heads {
+			v.validate(h, elems, loc, base, out)
+		}
+		for _, n := range later {
+			if err := v.checkArray(n, loc, out); err != nil {
+				return err
+			}
+		}
+		base += len(elems)
+		elems, later, size = elems[:0], later[:0], 0
+		return nil
+	}
+	err := pipeline.ArrayElements(d.raw, func(elem []byte) error {
+		x, err := instance(elem, d.items, []string{strconv.Itoa(base + len(elems))}, &later)
+		if err != nil {
+			return err
+		}
+		elems, size = append(elems, x), size+len(elem)
+		if len(elems) >= sliceElements || size >= sliceBytes {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return flush()
+}
+
+// validate validates inst, the value at loc, against sch and adds the
+// violations to out. inst may be a slice of an array, starting at element
+// base.
+func (v *Validator) validate(sch *jsonschema.Schema, inst any, loc []string, base int, out *[]Violation) {
+	err := sch.Validate(inst)
+	if err == nil {
+		return
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		*out = append(*out, Violation{Path: fieldPath(loc), Kind: KindSchema, Msg: err.Error()})
+		return
+	}
+	v.leaves(ve, loc, base, out)
+}
+
+// instance builds the value the schema validator sees for raw, which the
+// schemas heads check. It builds only what they can look at, so that
+// checking a record costs about its size even when a member nobody
+// constrains nests deep or holds a million small values, which as maps and
+// slices would take tens of times their size:
+//   - a member no keyword can see is left out (a record's "meta", say, when
+//     the schema neither lists it nor constrains other members);
+//   - an object or array whose schemas look at its type only is an empty
+//     one, a string the empty string;
+//   - an array whose schemas only check each element (items) is empty
+//     here, and is added to later to be checked a slice at a time;
+//   - what any other keyword (enum, anyOf, unevaluatedProperties, ...)
+//     looks at is built whole, as the validator's own reader would.
+func instance(raw []byte, heads []*jsonschema.Schema, loc []string, later *[]deferred) (any, error) {
+	schemas := expand(heads)
+	switch raw[0] {
+	case '{':
+		if typeOnly(schemas, objectKeywords) {
+			return map[string]any{}, nil
+		}
+		if !simple(schemas, objectKeywords, simpleObjectKeywords) {
+			return whole(raw)
+		}
+		m := map[string]any{}
+		err := pipeline.ObjectMembers(raw, func(key string, value []byte) error {
+			sub, visible := memberSchemas(schemas, key)
+			if !visible {
+				return nil
+			}
+			x, err := instance(value, sub, append(slices.Clip(loc), key), later)
+			m[key] = x
+			return err
+		})
+		return m, err
+	case '[':
+		if typeOnly(schemas, arrayKeywords) {
+			return []any{}, nil
+		}
+		if !simple(schemas, arrayKeywords, simpleArrayKeywords) {
+			return whole(raw)
+		}
+		var items []*jsonschema.Schema
+		for _, s := range schemas {
+			if s.Items2020 != nil {
+				items = append(items, s.Items2020)
+			}
+			if it, ok := s.Items.(*jsonschema.Schema); ok {
+				items = append(items, it)
+			}
+		}
+		if len(items) > 0 {
+			*later = append(*later, deferred{loc: slices.Clone(loc), raw: raw, heads: heads, items: items})
+		}
+		return []any{}, nil
+	case '"':
+		if typeOnly(schemas, stringKeywords) {
+			return "", nil
+		}
+		return pipeline.UnquoteString(raw)
+	case 't':
+		return true, nil
+	case 'f':
+		return false, nil
+	case 'n':
+		return nil, nil
+	}
+	return number(json.Number(raw)), nil
+}
+
+// whole decodes raw as the schema validator's own reader does.
+func whole(raw []byte) (any, error) {
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	return shortNumbers(v), err
+}
+
+// maxExactNumber is the length of the longest number the schema validator
+// is given as it is written. The validator reads numbers as exact
+// fractions, in time that grows with the square of their length (minutes
+// for a number of a few million digits); a longer number is checked as the
+// nearest float64 (±math.MaxFloat64 beyond), which keeps its sign and,
+// but for the last digits, its value.
+const maxExactNumber = 1000
+
+func number(n json.Number) json.Number {
+	if len(n) <= maxExactNumber {
+		return n
+	}
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil && math.IsInf(f, 0) {
+		f = math.Copysign(math.MaxFloat64, f)
+	}
+	return json.Number(strconv.FormatFloat(f, 'g', -1, 64))
+}
+
+// shortNumbers applies number to the numbers in v, a value decoded whole.
+func shortNumbers(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		return number(v)
+	case map[string]any:
+		for k, x := range v {
+			v[k] = shortNumbers(x)
+		}
+	case []any:
+		for i, x := range v {
+			v[i] = shortNumbers(x)
+		}
+	}
+	return v
+}
+
+// expand returns the schemas heads and those they refer to with $ref,
+// which apply to the same value.
+func expand(heads []*jsonschema.Schema) []*jsonschema.Schema {
+	out := slices.Clip(heads)
+	for _, s := range heads {
+		for s.Ref != nil && !slices.Contains(out, s.Ref) {
+			s = s.Ref
+			out = append(out, s)
+		}
 	}
 	return out
 }
 
-func recordID(inst any) string {
-	m, ok := inst.(map[string]any)
-	if !ok {
-		return ""
-	}
-	id, _ := m["id"].(string)
-	return id
+// Which keywords look at what. A keyword of one JSON type ignores values
+// of the others.
+type keywords func(s *jsonschema.Schema) bool
+
+// anyTypeKeywords are the keywords that look at a value of any type.
+func anyTypeKeywords(s *jsonschema.Schema) bool {
+	return s.Enum != nil || s.Const != nil || s.Not != nil || len(s.AllOf) > 0 || len(s.AnyOf) > 0 ||
+		len(s.OneOf) > 0 || s.If != nil || s.Then != nil || s.Else != nil || s.Format != nil ||
+		s.RecursiveRef != nil || s.DynamicRef != nil || len(s.Extensions) > 0
 }
 
-// leaves collects the innermost causes of a validation error: the ones
-// that name a concrete field and fault.
-func (v *Validator) leaves(e *jsonschema.ValidationError, id string, out *[]Violation) {
+func objectKeywords(s *jsonschema.Schema) bool {
+	return s.MaxProperties != nil || s.MinProperties != nil || len(s.Required) > 0 || s.PropertyNames != nil ||
+		len(s.Properties) > 0 || len(s.PatternProperties) > 0 || s.AdditionalProperties != nil ||
+		len(s.Dependencies) > 0 || len(s.DependentRequired) > 0 || len(s.DependentSchemas) > 0 ||
+		s.UnevaluatedProperties != nil
+}
+
+// simpleObjectKeywords are the object keywords that instance follows:
+// those that look at member names, or at each member's value alone.
+func simpleObjectKeywords(s *jsonschema.Schema) bool {
+	for _, dep := range s.Dependencies {
+		if _, ok := dep.([]string); !ok {
+			return false
+		}
+	}
+	return len(s.DependentSchemas) == 0 && s.UnevaluatedProperties == nil
+}
+
+func arrayKeywords(s *jsonschema.Schema) bool {
+	return s.MinItems != nil || s.MaxItems != nil || s.UniqueItems || s.Contains != nil ||
+		s.MinContains != nil || s.MaxContains != nil || s.Items != nil || s.AdditionalItems != nil ||
+		len(s.PrefixItems) > 0 || s.Items2020 != nil || s.UnevaluatedItems != nil
+}
+
+// simpleArrayKeywords: items alone, one schema for every element.
+func simpleArrayKeywords(s *jsonschema.Schema) bool {
+	_, one := s.Items.(*jsonschema.Schema)
+	return (s.Items == nil || one) && s.MinItems == nil && s.MaxItems == nil && !s.UniqueItems &&
+		s.Contains == nil && s.MinContains == nil && s.MaxContains == nil && s.AdditionalItems == nil &&
+		len(s.PrefixItems) == 0 && s.UnevaluatedItems == nil
+}
+
+func stringKeywords(s *jsonschema.Schema) bool {
+	return s.MinLength != nil || s.MaxLength != nil || s.Pattern != nil || s.ContentEncoding != nil ||
+		s.ContentMediaType != nil || s.ContentSchema != nil
+}
+
+// typeOnly reports whether the schemas look at no more than the type of a
+// value whose type has the given keywords. Boolean schemas look at nothing.
+func typeOnly(schemas []*jsonschema.Schema, kind keywords) bool {
+	for _, s := range schemas {
+		if s.Bool == nil && (anyTypeKeywords(s) || kind(s)) {
+			return false
+		}
+	}
+	return true
+}
+
+// simple reports whether instance can follow the schemas into a value
+// whose type has the given keywords: no keyword of any type, and only
+// the type's keywords that ok accepts.
+func simple(schemas []*jsonschema.Schema, kind, ok keywords) bool {
+	for _, s := range schemas {
+		if s.Bool == nil && (anyTypeKeywords(s) || kind(s) && !ok(s)) {
+			return false
+		}
+	}
+	return true
+}
+
+// memberSchemas returns the schemas that apply to the value of the member
+// key of an object the (simple) schemas check (not expanded), and whether
+// any keyword sees the member at all.
+func memberSchemas(schemas []*jsonschema.Schema, key string) ([]*jsonschema.Schema, bool) {
+	var sub []*jsonschema.Schema
+	visible := false
+	for _, s := range schemas {
+		if s.Bool != nil {
+			continue
+		}
+		matched := false
+		if ps, ok := s.Properties[key]; ok {
+			sub, matched = append(sub, ps), true
+		}
+		for re, ps := range s.PatternProperties {
+			if re.MatchString(key) {
+				sub, matched = append(sub, ps), true
+			}
+		}
+		switch ap := s.AdditionalProperties.(type) {
+		case *jsonschema.Schema:
+			if !matched {
+				sub = append(sub, ap)
+			}
+		case bool:
+			visible = true
+		}
+		if s.MinProperties != nil || s.MaxProperties != nil || s.PropertyNames != nil ||
+			slices.Contains(s.Required, key) {
+			visible = true
+		}
+		for k, deps := range s.DependentRequired {
+			if k == key || slices.Contains(deps, key) {
+				visible = true
+			}
+		}
+		for k, dep := range s.Dependencies {
+			if deps, _ := dep.([]string); k == key || slices.Contains(deps, key) {
+				visible = true
+			}
+		}
+	}
+	return sub, visible || len(sub) > 0
+}
+
+// leaves collects the innermost causes of a validation error of the value
+// at loc (a slice of an array from element base): the ones that name a
+// concrete field and fault.
+func (v *Validator) leaves(e *jsonschema.ValidationError, loc []string, base int, out *[]Violation) {
 	if len(e.Causes) == 0 {
+		at := e.InstanceLocation
+		if base > 0 && len(at) > 0 {
+			i, _ := strconv.Atoi(at[0])
+			at = append([]string{strconv.Itoa(base + i)}, at[1:]...)
+		}
 		*out = append(*out, Violation{
-			ID:   id,
-			Path: fieldPath(e.InstanceLocation),
+			Path: fieldPath(append(slices.Clip(loc), at...)),
 			Kind: KindSchema,
 			Msg:  e.ErrorKind.LocalizedString(v.printer),
 		})
 		return
 	}
 	for _, c := range e.Causes {
-		v.leaves(c, id, out)
+		v.leaves(c, loc, base, out)
 	}
 }
 
