@@ -59,7 +59,7 @@
 //
 // A token's label is its id when the bytes it covers overlap an assistant
 // reply span (the reply and its closing end token, see chat.Rendered), else
-// IgnoreIndex (-100). Labels come from byte offsets (EncodeOffsets), not
+// IgnoreIndex (-100). Labels come from byte offsets (tokenizer.Tokens), not
 // from per-turn token arithmetic. The first token of a reply may also cover
 // the template's separator space before it ("▁It" after "ASSISTANT:"): the
 // model learns to write that token. On the real data, the labelled tokens
@@ -74,4 +74,11 @@
 // Hugging Face layout (save_to_disk, Hub) in [Schema], through package
 // columnar and hfdataset; as a pipeline.Job's Sink it gets them in input
 // order, so the output is the same for any number of workers.
+//
+// # Memory
+//
+// A conversation's tokens past MaxLength are counted, not kept, and the
+// tokenizer holds a bounded window of the text, so tokenizing a record
+// needs memory for its text (a few copies: the record, the rendered
+// prompt) and MaxLength tokens, whatever the record's length.
 package tokenize

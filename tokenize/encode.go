@@ -3,6 +3,7 @@ package tokenize
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -125,11 +126,19 @@ func (e *Encoder) SpecialIDs() map[string]int32 {
 // first token of a reply may also cover the separator space before it
 // ("▁It" after "ASSISTANT:").
 func (e *Encoder) Encode(r *chat.Rendered) Tokens {
-	n := len(r.Text)/3 + 8
-	t := Tokens{IDs: make([]int32, 0, n), Spans: make([]chat.Span, 0, n)}
+	t, _ := e.EncodePrefix(r, math.MaxInt)
+	return t
+}
+
+// EncodePrefix is Encode cut to the first limit tokens, and the number of
+// tokens of the whole conversation. Its memory grows with limit, not with
+// the length of the conversation: the tokens past limit are only counted.
+func (e *Encoder) EncodePrefix(r *chat.Rendered, limit int) (Tokens, int) {
+	b := tokenSink{limit: limit}
+	n := min(len(r.Text)/3+8, limit)
+	b.t = Tokens{IDs: make([]int32, 0, n), Spans: make([]chat.Span, 0, n)}
 	if bos := e.tok.BOS(); bos >= 0 {
-		t.IDs = append(t.IDs, int32(bos))
-		t.Spans = append(t.Spans, chat.Span{})
+		b.add(int32(bos), chat.Span{})
 	}
 	pos := 0
 	for _, sp := range r.Specials {
@@ -137,42 +146,65 @@ func (e *Encoder) Encode(r *chat.Rendered) Tokens {
 		if !ok {
 			continue // not a token of this tokenizer: part of the text
 		}
-		e.appendText(&t, r.Text[pos:sp.Start], pos)
-		t.IDs = append(t.IDs, id)
-		t.Spans = append(t.Spans, sp)
+		e.appendText(&b, r.Text[pos:sp.Start], pos)
+		b.add(id, sp)
 		pos = sp.End
 	}
-	e.appendText(&t, r.Text[pos:], pos)
-	t.Labels = labels(t.IDs, t.Spans, r.Replies, e.tok.BOS() >= 0)
-	return t
+	e.appendText(&b, r.Text[pos:], pos)
+	b.t.Labels = labels(b.t.IDs, b.t.Spans, r.Replies, e.tok.BOS() >= 0)
+	return b.t, b.n
+}
+
+// tokenSink keeps the first limit tokens it is given and counts the rest.
+type tokenSink struct {
+	t     Tokens
+	limit int
+	n     int  // tokens given
+	open  bool // the last token kept is text whose end is not known yet
+}
+
+// add appends a token covering sp.
+func (b *tokenSink) add(id int32, sp chat.Span) {
+	b.n++
+	if len(b.t.IDs) < b.limit {
+		b.t.IDs = append(b.t.IDs, id)
+		b.t.Spans = append(b.t.Spans, sp)
+	}
+}
+
+// addText appends a text token starting at byte start: it ends where the
+// next token of the same text starts, or at the end of the text (end).
+func (b *tokenSink) addText(id int32, start int) {
+	b.end(start)
+	b.add(id, chat.Span{Start: start})
+	b.open = len(b.t.IDs) > 0 && b.n == len(b.t.IDs)
+}
+
+// end sets the end of the last text token, if it is still open.
+func (b *tokenSink) end(pos int) {
+	if b.open {
+		b.t.Spans[len(b.t.Spans)-1].End = pos
+		b.open = false
+	}
 }
 
 // appendText appends the tokens of text, which starts at byte base of the
 // rendered string.
-func (e *Encoder) appendText(t *Tokens, text string, base int) {
+func (e *Encoder) appendText(b *tokenSink, text string, base int) {
 	if text == "" {
 		return
 	}
-	var ids, starts []int
-	skip := 0
-	if base == 0 || e.legacy {
-		ids, starts = e.tok.EncodeOffsets(text)
-	} else {
-		ids, starts = e.tok.EncodeOffsets(e.sentinel + text)
-		skip = len(e.sentinel)
+	src, skip := text, 0
+	if base != 0 && !e.legacy {
+		src, skip = e.sentinel+text, len(e.sentinel)
 	}
-	k := 0
-	for k < len(starts) && starts[k] < skip {
-		k++
-	}
-	for i := k; i < len(ids); i++ {
-		end := len(text)
-		if i+1 < len(ids) {
-			end = starts[i+1] - skip
+	for id, start := range e.tok.Tokens(src) {
+		if start < skip {
+			continue // the sentinel's tokens
 		}
-		t.IDs = append(t.IDs, int32(ids[i]))
-		t.Spans = append(t.Spans, chat.Span{Start: base + starts[i] - skip, End: base + end})
+		b.addText(int32(id), base+start-skip)
 	}
+	b.end(base + len(text))
 }
 
 // labels marks the tokens that overlap a reply span; the BOS token, when

@@ -182,8 +182,8 @@ type Example struct {
 }
 
 // Encode renders turns with the stage's template, tokenizes them and cuts
-// the result to MaxLength tokens. A conversation that cannot be used is
-// a *RejectError.
+// the result to MaxLength tokens (the tokens past it are counted, not
+// kept). A conversation that cannot be used is a *RejectError.
 func (s *Stage) Encode(turns []pipeline.Turn) (Example, *RejectError) {
 	system, msgs, dropped, rerr := s.Messages(turns)
 	if rerr != nil {
@@ -193,10 +193,10 @@ func (s *Stage) Encode(turns []pipeline.Turn) (Example, *RejectError) {
 	if err != nil { // Messages checked the roles
 		return Example{}, reject(ReasonInvalidRoles, "%v", err)
 	}
-	ex := Example{Tokens: s.enc.Encode(&r), DroppedFirst: dropped}
-	if n := len(ex.IDs); n > s.opts.MaxLength {
+	toks, n := s.enc.EncodePrefix(&r, s.opts.MaxLength)
+	ex := Example{Tokens: toks, DroppedFirst: dropped}
+	if n > s.opts.MaxLength {
 		ex.Cut = n - s.opts.MaxLength
-		ex.Truncate(s.opts.MaxLength)
 		if ex.LabelCount() == 0 {
 			return Example{}, reject(ReasonTruncatedAway, "%d tokens; the first assistant token is past --max-length %d", n, s.opts.MaxLength)
 		}

@@ -22,6 +22,7 @@
 //	dst = tok.AppendEncode(dst, text)        // appends to dst, no other allocation
 //	n := tok.Count(text)                     // len(tok.Encode(text)), without keeping ids
 //	ids, starts := tok.EncodeOffsets(text)   // starts[i]: byte offset in text where token i starts
+//	for id, start := range tok.Tokens(text)  // the same, one token at a time, without keeping them
 //	s := tok.Decode(ids)
 //	tok.BOS(), tok.EOS(), tok.UNK(), tok.PAD(), tok.VocabSize(), tok.Piece(id), tok.ID(piece), tok.IsControl(id)
 //
@@ -44,16 +45,40 @@
 // does. With the LLaMA model "\n    if" gives "▁" "<0x0A>" "▁▁▁" "▁if": the
 // whitespace-only pieces have the lowest score, so "▁if" forms first.
 //
-// # Speed
+// # Chunks, memory and speed
 //
 // The merge table maps a pair of symbol ids to the merged id and its score in
-// an open-addressing hash table. The text is cut into chunks before each "▁"
-// that follows a character c when no piece contains c followed by "▁" (for
-// LLaMA, before every space except inside runs of spaces): no merge can cross
-// such a cut, and merges on one side never change the order of merges on the
-// other, so the result is the same as encoding the whole text. Short chunks
-// are merged by a quadratic scan, long ones with SentencePiece's heap of
-// candidate pairs, so the cost per token does not grow with text length.
+// an open-addressing hash table. The text is normalised and encoded a
+// window of at most 16,384 characters at a time, cut into chunks that are
+// merged on their own. A cut goes between two characters a and b when no
+// piece contains a followed by b: then no merge can ever join them, and the
+// merges on one side never change the order of merges on the other (the
+// best pair of the whole text is the best pair of its side, and the
+// leftmost on ties), so the result is the same as encoding the whole text.
+// Two such cuts are tested: before a "▁" that follows a character c when
+// no piece contains c followed by "▁" (for LLaMA, before every space
+// except inside runs of spaces), and on both sides of a character that is
+// in no piece of two or more characters (for LLaMA: newlines, tabs,
+// digits, CJK ideographs, and the characters of no piece, such as
+// most emoji, encoded as bytes). Short chunks are merged by a quadratic scan, longer ones with
+// SentencePiece's heap of candidate pairs.
+//
+// A chunk longer than the window (a run of one character such as
+// "=====" or spaces, a DNA sequence, a word of thousands of letters) is
+// encoded by finding the last token of the encoding of each of its
+// prefixes (the method of GitHub's rust-gems bpe crate) and cutting where
+// the encodings of all longer prefixes provably share a token boundary;
+// long.go gives the argument. It holds only the text since its last cut,
+// which for every text tried comes within a few hundred characters (were
+// it never to come, memory would grow by 24 bytes per character of the
+// chunk), and costs a constant time per character. For a model with user-defined or
+// UNUSED pieces such a chunk is merged whole instead, in memory that
+// grows with the chunk.
+//
+// So Count and Tokens use memory that does not grow with the text (about
+// 400 KB of buffers per concurrent call, reused), and Encode and
+// EncodeOffsets only their results (8 bytes per id and per offset);
+// encoding time is linear in the text.
 //
 // # tokenizer.json
 //

@@ -7,9 +7,11 @@ import (
 
 // nchar is one character of the normalised text.
 type nchar struct {
-	r    rune
-	orig int32 // byte offset in the original text
-	olen int32 // its length in the original text (0 for the dummy prefix)
+	r     rune
+	orig  int32 // byte offset in the original text
+	olen  int32 // its length in the original text (0 for the dummy prefix)
+	sym   int32 // merge id (encoder.info)
+	multi bool  // it occurs in a piece of two or more characters
 }
 
 const (
@@ -39,106 +41,191 @@ type scratch struct {
 	ps   []mergeVal
 	heap []cand
 	rev  map[int32][2]int32 // merged unused piece -> the pair it came from
-	ids  []int
+	long longScratch
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// release returns s to the pool, without the buffers a long stretch
+// grew beyond what ordinary text needs.
+func (s *scratch) release() {
+	if cap(s.nc) > 2*windowChars {
+		s.nc = nil
+	}
+	if cap(s.syms) > 2*windowChars {
+		s.syms, s.ps, s.heap = nil, nil, nil
+	}
+	s.long.trim()
+	scratchPool.Put(s)
+}
 
 // naiveMax is the largest chunk (in symbols) merged with the quadratic
 // scan; longer chunks use a heap.
 const naiveMax = 24
 
-// output collects ids and, optionally, start offsets.
+// windowChars is how many normalised characters encode holds at a time
+// (a variable so that tests can make it small). A chunk that does not fit
+// in the window is encoded by encodeLong.
+var windowChars = 1 << 14
+
+// output collects ids and, optionally, start offsets; or only counts
+// them; or hands them to yield.
 type output struct {
-	ids     []int
-	starts  []int
-	offs    bool
-	prevUnk bool // the last token added is an unknown one (without byte fallback)
+	ids       []int
+	starts    []int
+	offs      bool
+	countOnly bool
+	yield     func(id, start int) bool
+	n         int  // tokens added
+	stop      bool // yield asked to stop: later tokens are dropped
+	prevUnk   bool // the last token added is an unknown one (without byte fallback)
 }
 
 func (o *output) add(id int32, start int32) {
+	if o.stop {
+		return
+	}
 	o.prevUnk = false
-	o.ids = append(o.ids, int(id))
-	if o.offs {
-		o.starts = append(o.starts, int(start))
+	o.n++
+	switch {
+	case o.countOnly:
+	case o.yield != nil:
+		o.stop = !o.yield(int(id), int(start))
+	default:
+		o.ids = append(o.ids, int(id))
+		if o.offs {
+			o.starts = append(o.starts, int(start))
+		}
 	}
 }
 
-// normalize applies SentencePiece's normaliser (identity rules) to text.
-func (e *encoder) normalize(nc []nchar, text string) []nchar {
-	nc = nc[:0]
-	i := 0
+// normalizer applies SentencePiece's normaliser (identity rules) to a
+// text, a window of characters at a time.
+type normalizer struct {
+	e         *encoder
+	text      string
+	i         int  // next byte of text
+	ws        rune // what a space becomes
+	prevSpace bool // the last character added was a space (removeExtraWhitespaces)
+	dummy     bool // the dummy prefix is still to be added
+}
+
+func (e *encoder) newNormalizer(text string) normalizer {
+	n := normalizer{e: e, ws: ' ', prevSpace: e.removeExtraWhitespaces}
+	if e.escapeWhitespaces {
+		n.ws = spaceSymbol
+	}
 	if e.removeExtraWhitespaces {
-		for i < len(text) && text[i] == ' ' {
-			i++
+		// Trailing whitespace (spaces, and "▁" when spaces become "▁")
+		// is removed, leading spaces are skipped.
+		for len(text) > 0 {
+			r, size := utf8.DecodeLastRuneInString(text)
+			if r != ' ' && r != n.ws {
+				break
+			}
+			text = text[:len(text)-size]
+		}
+		for n.i < len(text) && text[n.i] == ' ' {
+			n.i++
 		}
 	}
-	if i == len(text) {
-		return nc
+	n.text = text
+	n.dummy = e.addDummyPrefix && n.i < len(text)
+	return n
+}
+
+// done reports whether every character has been added.
+func (n *normalizer) done() bool { return !n.dummy && n.i >= len(n.text) }
+
+// fill appends characters to nc until it holds max of them or the text
+// is done.
+func (n *normalizer) fill(nc []nchar, max int) []nchar {
+	e := n.e
+	if n.dummy && len(nc) < max {
+		in := e.info(n.ws)
+		nc = append(nc, nchar{r: n.ws, orig: int32(n.i), sym: in.sym, multi: in.multi})
+		n.dummy = false
 	}
-	ws := rune(' ')
-	if e.escapeWhitespaces {
-		ws = spaceSymbol
-	}
-	if e.addDummyPrefix {
-		nc = append(nc, nchar{r: ws, orig: int32(i)})
-	}
-	prevSpace := e.removeExtraWhitespaces
-	for i < len(text) {
+	text, i := n.text, n.i
+	for len(nc) < max && i < len(text) {
 		c := text[i]
 		var (
-			r rune
-			n int
+			r    rune
+			size int
 		)
 		if c < utf8.RuneSelf {
-			r, n = rune(c), 1
+			r, size = rune(c), 1
 		} else {
-			r, n = utf8.DecodeRuneInString(text[i:])
+			r, size = utf8.DecodeRuneInString(text[i:])
 		}
 		if r == ' ' {
-			if prevSpace {
-				i += n
+			if n.prevSpace {
+				i += size
 				continue
 			}
-			r = ws
-			prevSpace = e.removeExtraWhitespaces
+			r = n.ws
+			n.prevSpace = e.removeExtraWhitespaces
 		} else {
-			prevSpace = false
+			n.prevSpace = false
 		}
-		nc = append(nc, nchar{r: r, orig: int32(i), olen: int32(n)})
-		i += n
+		in := e.info(r)
+		nc = append(nc, nchar{r: r, orig: int32(i), olen: int32(size), sym: in.sym, multi: in.multi})
+		i += size
 	}
-	if e.removeExtraWhitespaces {
-		for len(nc) > 0 && nc[len(nc)-1].r == ws {
-			nc = nc[:len(nc)-1]
-		}
-	}
+	n.i = i
 	return nc
 }
 
-// encode appends the tokens of text to o.
+// cutBefore reports whether a chunk may start at b, after a: whether no
+// piece contains a followed by b, so that no merge can ever join them.
+// Encoding the text on either side of such a cut separately gives the
+// same ids as encoding it whole (see the package documentation).
+func (e *encoder) cutBefore(a, b *nchar) bool {
+	if !a.multi || !b.multi {
+		return true // one of them is in no piece of two characters
+	}
+	return b.r == spaceSymbol && a.r != spaceSymbol && !e.isUnsafePrev(a.r)
+}
+
+// encode appends the tokens of text to o. It holds at most windowChars
+// characters of normalised text at a time: chunks between cuts
+// (cutBefore) are encoded as they are found; a chunk longer than the
+// window goes to encodeLong.
 func (e *encoder) encode(o *output, text string) {
 	s := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(s)
-	s.nc = e.normalize(s.nc, text)
-	nc := s.nc
-	if len(nc) == 0 {
-		return
+	defer s.release()
+	nz := e.newNormalizer(text)
+	if cap(s.nc) == 0 && len(text) > windowChars {
+		s.nc = make([]nchar, 0, windowChars+4*checkEvery)
 	}
-	start := 0
-	if e.escapeWhitespaces {
-		for i := 1; i < len(nc); i++ {
-			if nc[i].r != spaceSymbol {
-				continue
-			}
-			p := nc[i-1].r
-			if p != spaceSymbol && !e.isUnsafePrev(p) {
+	nc := s.nc[:0]
+	start, i := 0, 1 // the open chunk, the next position to test
+	for !o.stop {
+		nc = nz.fill(nc, windowChars)
+		for ; i < len(nc); i++ {
+			if e.cutBefore(&nc[i-1], &nc[i]) {
 				e.encodeChunk(o, s, nc[start:i])
 				start = i
 			}
 		}
+		if nz.done() {
+			if start < len(nc) {
+				e.encodeChunk(o, s, nc[start:])
+			}
+			break
+		}
+		if start == 0 {
+			// The chunk fills the window: no cut in windowChars
+			// characters.
+			nc = e.encodeLong(o, s, &nz, nc)
+			start, i = 0, 1
+			continue
+		}
+		nc = nc[:copy(nc, nc[start:])]
+		i -= start
+		start = 0
 	}
-	e.encodeChunk(o, s, nc[start:])
+	s.nc = nc[:0]
 }
 
 func (e *encoder) isUnsafePrev(r rune) bool {
@@ -175,7 +262,7 @@ func (e *encoder) encodeChunk(o *output, s *scratch, ch []nchar) {
 				continue
 			}
 		}
-		syms = append(syms, symbol{id: e.sym(ch[j].r), pos: int32(j)})
+		syms = append(syms, symbol{id: ch[j].sym, pos: int32(j)})
 		j++
 	}
 	s.syms = syms

@@ -60,7 +60,7 @@ func (t *mergeTable) put(l, r int32, v mergeVal) {
 
 func (t *mergeTable) grow() {
 	old := *t
-	*t = newMergeTable(2 * len(old.keys))
+	*t = newMergeTable(len(old.keys) - 1) // 2*len(old.keys) slots
 	for i, k := range old.keys {
 		if k != emptyKey {
 			t.put(int32(k>>32), int32(uint32(k)), old.vals[i])

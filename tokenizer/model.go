@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -20,9 +21,10 @@ const spaceSymbol = '\u2581'
 type encoder struct {
 	nPieces int
 
-	// merge ids of single characters
-	asciiSym [128]int32
-	runeSym  map[rune]int32
+	// merge ids of single characters, and whether they occur in a piece
+	// of two or more characters
+	asciiSym [128]runeInfo
+	runeSym  map[rune]runeInfo
 	extRunes []rune // extended id - nPieces -> character
 
 	// output ids of single unmerged characters (-1: unknown)
@@ -42,13 +44,32 @@ type encoder struct {
 	removeExtraWhitespaces bool
 	escapeWhitespaces      bool
 
-	// chunking: a position holding spaceSymbol preceded by a character c
-	// (c != spaceSymbol) starts an independent chunk unless c is in
-	// unsafePrev, i.e. unless some piece contains c followed by spaceSymbol.
+	// chunking (see cutBefore): a position holding spaceSymbol preceded by
+	// a character c (c != spaceSymbol) starts an independent chunk unless
+	// c is in unsafePrev, i.e. unless some piece contains c followed by
+	// spaceSymbol.
 	unsafePrev map[rune]bool
+
+	// long is what encodeLong needs, built on first use from the
+	// mergeable pieces of two or more characters (multiPieces).
+	long        *longData
+	longOnce    sync.Once
+	multiPieces []idPiece
 
 	// user-defined pieces, matched whole and never merged, longest first
 	userDefined map[rune][]userPiece
+}
+
+// runeInfo is what the encoder knows of one character.
+type runeInfo struct {
+	sym   int32 // merge id, -1 if it never merges
+	multi bool  // it occurs in a mergeable piece of two or more characters
+}
+
+// idPiece is a piece and its id.
+type idPiece struct {
+	id    int32
+	piece string
 }
 
 type userPiece struct {
@@ -79,7 +100,7 @@ type encoderConfig struct {
 func newEncoder(c encoderConfig) (*encoder, error) {
 	e := &encoder{
 		nPieces:                len(c.pieces),
-		runeSym:                map[rune]int32{},
+		runeSym:                map[rune]runeInfo{},
 		runeOut:                map[rune]int32{},
 		byteFallback:           c.byteFallback,
 		unk:                    c.unk,
@@ -89,7 +110,7 @@ func newEncoder(c encoderConfig) (*encoder, error) {
 		unsafePrev:             map[rune]bool{},
 	}
 	for i := range e.asciiSym {
-		e.asciiSym[i] = -1
+		e.asciiSym[i].sym = -1
 		e.asciiOut[i] = -1
 	}
 	for i := range e.byteIDs {
@@ -201,14 +222,17 @@ func newEncoder(c encoderConfig) (*encoder, error) {
 		e.merges.put(l, r, mergeVal{merged: m.merged, score: m.score})
 	}
 
-	// Chunk boundary safety: which characters ever precede spaceSymbol
-	// inside a piece that can be produced by merging or matching.
+	// Chunk boundary safety: which characters occur in pieces of two or
+	// more characters, and which ever precede spaceSymbol there, among
+	// the pieces that can be produced by merging or matching.
 	for id, p := range c.pieces {
-		if !c.mergeable(id) {
+		if !c.mergeable(id) || utf8.RuneCountInString(p) < 2 {
 			continue
 		}
+		e.multiPieces = append(e.multiPieces, idPiece{int32(id), p})
 		prev := rune(-1)
 		for _, r := range p {
+			e.setMulti(r)
 			if r == spaceSymbol && prev >= 0 && prev != spaceSymbol {
 				e.unsafePrev[prev] = true
 			}
@@ -218,21 +242,37 @@ func newEncoder(c encoderConfig) (*encoder, error) {
 	return e, nil
 }
 
-func (e *encoder) sym(r rune) int32 {
-	if r < 128 {
+// info returns what the encoder knows of r (merge id -1 and not multi
+// for a character of no piece).
+func (e *encoder) info(r rune) runeInfo {
+	if r >= 0 && r < 128 {
 		return e.asciiSym[r]
 	}
-	if id, ok := e.runeSym[r]; ok {
-		return id
+	if in, ok := e.runeSym[r]; ok {
+		return in
 	}
-	return -1
+	return runeInfo{sym: -1}
 }
 
+func (e *encoder) sym(r rune) int32 { return e.info(r).sym }
+
 func (e *encoder) setSym(r rune, id int32) {
-	if r < 128 {
-		e.asciiSym[r] = id
+	in := e.info(r)
+	in.sym = id
+	e.setInfo(r, in)
+}
+
+func (e *encoder) setMulti(r rune) {
+	in := e.info(r)
+	in.multi = true
+	e.setInfo(r, in)
+}
+
+func (e *encoder) setInfo(r rune, in runeInfo) {
+	if r >= 0 && r < 128 {
+		e.asciiSym[r] = in
 	} else {
-		e.runeSym[r] = id
+		e.runeSym[r] = in
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -313,7 +314,10 @@ func TestOracleRandom(t *testing.T) {
 }
 
 // TestOracleTinyModel checks user-defined and unused pieces, byte fallback
-// off, and remove_extra_whitespaces against SentencePiece with small models.
+// off, remove_extra_whitespaces, and ties between different pieces
+// against SentencePiece with small models, with the default window and
+// windows so small that most texts go through encodeLong (or its
+// whole-chunk fallback).
 func TestOracleTinyModel(t *testing.T) {
 	needOracle(t)
 	rng := rand.New(rand.NewPCG(7, 8))
@@ -322,6 +326,14 @@ func TestOracleTinyModel(t *testing.T) {
 	for range 3000 {
 		var b strings.Builder
 		for range rng.IntN(30) {
+			b.WriteString(atoms[rng.IntN(len(atoms))])
+		}
+		texts = append(texts, b.String())
+	}
+	texts = append(texts, tieTexts(rng, 400)...)
+	for range 20 {
+		var b strings.Builder
+		for b.Len() < 3000 {
 			b.WriteString(atoms[rng.IntN(len(atoms))])
 		}
 		texts = append(texts, b.String())
@@ -340,6 +352,9 @@ func TestOracleTinyModel(t *testing.T) {
 		"bytefallback": withNormalizer(tinyModel(true), keepSpaces),
 		"unk":          withNormalizer(tinyModel(false), keepSpaces),
 		"removeextra":  withNormalizer(tinyModel(true), noExtra),
+		"tie":          withNormalizer(tieModel(true), keepSpaces),
+		"tie-unk":      withNormalizer(tieModel(false), keepSpaces),
+		"tie-extra":    withNormalizer(tieModel(true), noExtra),
 	}
 	for name, data := range models {
 		path := filepath.Join(t.TempDir(), name+".model")
@@ -360,13 +375,17 @@ func TestOracleTinyModel(t *testing.T) {
 		}
 		r := runOracleModel(t, path, texts, decode)
 		bad := 0
-		for i, text := range texts {
-			if got := tok.Encode(text); !slices.Equal(got, r.IDs[i]) {
-				bad++
-				if bad < 4 {
-					t.Errorf("%s: %s", name, diffIDs(tok, text, got, r.IDs[i]))
+		for _, w := range []int{windowChars, 2, 5} {
+			withWindow(w, func() {
+				for i, text := range texts {
+					if got := tok.Encode(text); !slices.Equal(got, r.IDs[i]) {
+						bad++
+						if bad < 4 {
+							t.Errorf("%s, window %d: %s", name, w, diffIDs(tok, text, got, r.IDs[i]))
+						}
+					}
 				}
-			}
+			})
 		}
 		for i, ids := range decode {
 			if got := tok.Decode(ids); got != r.Decoded[i] {
@@ -387,4 +406,64 @@ func withNormalizer(model []byte, f func([]byte) []byte) []byte {
 	b := slices.Clone(model)
 	b = protowire.AppendTag(b, 3, protowire.BytesType)
 	return protowire.AppendBytes(b, f(nil))
+}
+
+// TestOracleLong compares long texts with SentencePiece: texts with long
+// stretches without a cut (runs of one character, DNA, words without
+// spaces), texts around the window's size so that chunks straddle its
+// end, and the ShareGPT sample as one text; with the default window and
+// with small ones, which send far more of the text through encodeLong.
+func TestOracleLong(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode")
+	}
+	needOracle(t)
+	tok := Default()
+	rng := rand.New(rand.NewPCG(11, 12))
+	var names, texts []string
+	add := func(name, text string) { names, texts = append(names, name), append(texts, text) }
+	for name, text := range longTexts(rng, 40000) {
+		add(name, text)
+	}
+	w := windowChars
+	prose := "The quick brown fox jumps over the lazy dog; " +
+		"func main() {\n\tfmt.Println(\"héllo, 世界\")\n}\n"
+	for _, n := range []int{w - 2, w - 1, w, w + 1, w + 17} {
+		suffix := "_" + strconv.Itoa(n-w)
+		add("spaces"+suffix, strings.Repeat(" ", n))
+		add("x-spaces"+suffix, "x"+strings.Repeat(" ", n)+"if")
+		add("a-run"+suffix, strings.Repeat("a", n)+" b")
+		add("newlines"+suffix, strings.Repeat("\n", n)+"a")
+		add("cjk"+suffix, strings.Repeat("中文", n/2+1))
+		add("emoji"+suffix, strings.Repeat("😀", n))
+		add("letters"+suffix, pick(rng, "abcdefghijklmnopqrstuvwxyz", n))
+		add("prose-run"+suffix, strings.Repeat(prose, n/len(prose)+1)[:n-5]+strings.Repeat("=", 100)+prose)
+		add("prose-spaces"+suffix, prose[:n%len(prose)]+strings.Repeat(" ", n)+prose)
+	}
+	turns, err := turnTexts(filepath.Join(sharedDataDir(), "sharegpt", "sharegpt_v3_sample_1000.json"))
+	if err != nil {
+		oracle.Missing(t, "shared data: %v", err)
+	}
+	all := strings.Join(turns, "\n\n")
+	add("sharegpt-1MB", strings.ToValidUTF8(all[:min(len(all), 1<<20)], ""))
+	r := runOracle(t, texts, nil)
+	for _, win := range []int{w, 3, 100} {
+		withWindow(win, func() {
+			bad := 0
+			for i, text := range texts {
+				if got := tok.Encode(text); !slices.Equal(got, r.IDs[i]) {
+					bad++
+					if bad <= 3 {
+						t.Errorf("window %d, %s (%d bytes): %s", win, names[i], len(text), diffIDs(tok, text, got, r.IDs[i]))
+					}
+				}
+				if n := tok.Count(text); n != len(r.IDs[i]) {
+					t.Errorf("window %d, %s: Count %d, SentencePiece %d tokens", win, names[i], n, len(r.IDs[i]))
+				}
+			}
+			if bad > 0 {
+				t.Errorf("window %d: %d of %d long texts differ", win, bad, len(texts))
+			}
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,23 +50,23 @@ func (t *Tokenizer) AppendEncode(dst []int, text string) []int {
 	return o.ids
 }
 
-// Count returns the number of tokens Encode(text) would return.
+// Count returns the number of tokens Encode(text) would return, without
+// keeping them: its memory does not grow with text.
 func (t *Tokenizer) Count(text string) int {
-	s := scratchPool.Get().(*scratch)
-	buf := s.ids[:0]
-	s.ids = nil
-	scratchPool.Put(s)
-
-	o := output{ids: buf}
+	o := output{countOnly: true}
 	t.enc.encode(&o, text)
-	n := len(o.ids)
+	return o.n
+}
 
-	s = scratchPool.Get().(*scratch)
-	if cap(o.ids) > cap(s.ids) && cap(o.ids) <= 1<<20 {
-		s.ids = o.ids[:0]
+// Tokens returns an iterator over the tokens of text: the id of each
+// token and the byte offset in text where it starts, as EncodeOffsets
+// gives them. It holds no list of tokens, so its memory does not grow
+// with text; stopping the loop stops the encoding.
+func (t *Tokenizer) Tokens(text string) iter.Seq2[int, int] {
+	return func(yield func(id, start int) bool) {
+		o := output{yield: yield}
+		t.enc.encode(&o, text)
 	}
-	scratchPool.Put(s)
-	return n
 }
 
 // EncodeOffsets is Encode that also returns, for each token, the byte
