@@ -26,4 +26,11 @@
 // Readers recognise every format by its magic bytes; Parquet and the Arrow
 // file format need random access, which the pipeline provides (stdin and
 // compressed input are copied to a temporary file first).
+//
+// A damaged file is an input error, never a panic or an allocation of what
+// a damaged length claims: the sources name the row group, column or batch
+// (see guard.go for how the arrow library is kept from panicking on
+// goroutines of its own and from allocating declared sizes). A row whose
+// values are over ReadOptions.MaxRecordBytes is rejected as too-large
+// before it is built, as a JSONL line is.
 package columnar

@@ -2,7 +2,6 @@ package columnar
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -11,35 +10,34 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
-	"github.com/apache/arrow/go/v15/arrow/ipc"
-	"github.com/apache/arrow/go/v15/arrow/memory"
-	"github.com/apache/arrow/go/v15/parquet/file"
-	"github.com/apache/arrow/go/v15/parquet/pqarrow"
 
 	"github.com/sharegpt/sharegpt/pipeline"
 )
 
-// readBatchRows is the number of rows read from Parquet at a time.
-const readBatchRows = 1024
-
-// batchReader yields record batches; io.EOF after the last.
+// batchReader yields record batches; io.EOF after the last. Its errors
+// are *readError; where says what it was reading, for errors found outside
+// it (a panic, a damaged batch).
 type batchReader interface {
 	schema() *arrow.Schema
 	next() (arrow.Record, error) // the record is released by the caller
 	close() error
+	format() string
+	where() string
 }
 
 // OpenParquet returns a source of the records in a Parquet file.
 func OpenParquet(f *os.File, name string, opts pipeline.ReadOptions) (pipeline.Source, error) {
-	br, err := newParquetBatches(f)
+	mem := newCappedAllocator(allocLimit(opts, fileSize(f)))
+	br, err := newParquetBatches(f, mem)
 	if err != nil {
 		return nil, err
 	}
-	return newTableSource(br, name, opts), nil
+	return newTableSource(br, name, opts)
 }
 
 // OpenArrow returns a source of the records in an Arrow IPC file or stream
@@ -50,160 +48,138 @@ func OpenArrow(f *os.File, name string, opts pipeline.ReadOptions) (pipeline.Sou
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, err
 	}
+	size := fileSize(f)
+	mem := newCappedAllocator(allocLimit(opts, size))
 	if format, ok := Sniff(head[:n]); ok && format == ArrowStream {
-		return NewArrowStreamSource(f, name, opts)
+		return newArrowStreamSource(f, size, name, opts, mem)
 	}
-	br, err := newIPCFileBatches(f)
+	br, err := newIPCFileBatches(f, mem)
 	if err != nil {
 		return nil, err
 	}
-	return newTableSource(br, name, opts), nil
+	return newTableSource(br, name, opts)
 }
 
 // NewArrowStreamSource returns a source of the records in an Arrow IPC
 // stream.
 func NewArrowStreamSource(r io.Reader, name string, opts pipeline.ReadOptions) (pipeline.Source, error) {
-	rd, err := ipc.NewReader(r, ipc.WithAllocator(memory.DefaultAllocator))
-	if err != nil {
-		return nil, fmt.Errorf("arrow stream: %w", err)
-	}
-	return newTableSource(&ipcStreamBatches{r: rd}, name, opts), nil
-}
-
-type parquetBatches struct {
-	rd  *file.Reader
-	rr  pqarrow.RecordReader
-	sch *arrow.Schema
-}
-
-func newParquetBatches(f *os.File) (*parquetBatches, error) {
-	rd, err := file.NewParquetReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("parquet: %w", err)
-	}
-	fr, err := pqarrow.NewFileReader(rd, pqarrow.ArrowReadProperties{BatchSize: readBatchRows}, memory.DefaultAllocator)
-	if err != nil {
-		rd.Close()
-		return nil, fmt.Errorf("parquet: %w", err)
-	}
-	// pqarrow panics on a nil context.
-	rr, err := fr.GetRecordReader(context.Background(), nil, nil)
-	if err != nil {
-		rd.Close()
-		return nil, fmt.Errorf("parquet: %w", err)
-	}
-	return &parquetBatches{rd: rd, rr: rr, sch: rr.Schema()}, nil
-}
-
-func (p *parquetBatches) schema() *arrow.Schema { return p.sch }
-
-func (p *parquetBatches) next() (arrow.Record, error) {
-	if !p.rr.Next() {
-		if err := p.rr.Err(); err != nil && err != io.EOF {
-			return nil, fmt.Errorf("parquet: %w", err)
+	var size int64 // what is left of a file, else unknown (0)
+	if f, ok := r.(*os.File); ok {
+		if pos, err := f.Seek(0, io.SeekCurrent); err == nil && fileSize(f) > pos {
+			size = fileSize(f) - pos
 		}
-		return nil, io.EOF
 	}
-	rec := p.rr.Record()
-	rec.Retain()
-	return rec, nil
+	return newArrowStreamSource(r, size, name, opts, newCappedAllocator(allocLimit(opts, size)))
 }
 
-func (p *parquetBatches) close() error {
-	p.rr.Release()
-	return p.rd.Close()
-}
-
-type ipcFileBatches struct {
-	fr *ipc.FileReader
-	i  int
-}
-
-func newIPCFileBatches(f *os.File) (*ipcFileBatches, error) {
-	fr, err := ipc.NewFileReader(f, ipc.WithAllocator(memory.DefaultAllocator))
+func newArrowStreamSource(r io.Reader, size int64, name string, opts pipeline.ReadOptions, mem *cappedAllocator) (pipeline.Source, error) {
+	br, err := newIPCStreamBatches(r, size, mem)
 	if err != nil {
-		return nil, fmt.Errorf("arrow file: %w", err)
+		return nil, err
 	}
-	return &ipcFileBatches{fr: fr}, nil
+	return newTableSource(br, name, opts)
 }
 
-func (b *ipcFileBatches) schema() *arrow.Schema { return b.fr.Schema() }
-
-func (b *ipcFileBatches) next() (arrow.Record, error) {
-	if b.i >= b.fr.NumRecords() {
-		return nil, io.EOF
+// fileSize returns the size of a regular file, else 0.
+func fileSize(f *os.File) int64 {
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return 0
 	}
-	rec, err := b.fr.RecordAt(b.i)
-	if err != nil {
-		return nil, fmt.Errorf("arrow file: batch %d: %w", b.i, err)
-	}
-	b.i++
-	return rec, nil
-}
-
-func (b *ipcFileBatches) close() error { return b.fr.Close() }
-
-type ipcStreamBatches struct {
-	r *ipc.Reader
-}
-
-func (b *ipcStreamBatches) schema() *arrow.Schema { return b.r.Schema() }
-
-func (b *ipcStreamBatches) next() (arrow.Record, error) {
-	if !b.r.Next() {
-		if err := b.r.Err(); err != nil && err != io.EOF {
-			return nil, fmt.Errorf("arrow stream: %w", err)
-		}
-		return nil, io.EOF
-	}
-	rec := b.r.Record()
-	rec.Retain()
-	return rec, nil
-}
-
-func (b *ipcStreamBatches) close() error {
-	b.r.Release()
-	return nil
+	return st.Size()
 }
 
 // tableSource turns rows into pipeline elements. Rows of the record
 // schema become records directly when they are plain (the common case) and
 // otherwise go through their JSON form; rows of any other schema become
 // JSON objects, one member per non-null column, which the pipeline decodes
-// as it decodes JSON input.
+// as it decodes JSON input. A row whose values alone are over the record
+// limit is rejected as too large before it is built.
+//
+// Any failure of the file (a damaged batch, a panic in the arrow library)
+// ends the source: Next returns a *pipeline.InputError naming the row group
+// or batch, then the same error again.
 type tableSource struct {
-	name  string
-	br    batchReader
-	style pipeline.InputStyle
-	ours  bool // the record schema
-	cols  recordColumns
+	name     string
+	br       batchReader
+	style    pipeline.InputStyle
+	ours     bool // the record schema
+	cols     recordColumns
+	maxBytes int64
+	layout   int // index of the _layout column, -1 if none
 
-	cur   arrow.Record
-	row   int
-	index int64
-	buf   []byte
+	cur    arrow.Record
+	row    int
+	index  int64
+	buf    []byte
+	failed error
 }
 
-func newTableSource(br batchReader, name string, opts pipeline.ReadOptions) *tableSource {
-	s := &tableSource{name: name, br: br, style: opts.Style}
-	sch := br.schema()
-	_, marked := sch.Metadata().GetValue(schemaKey)
-	s.ours = marked || (sch.HasField(ColConversations) && sch.HasField(ColLayout))
-	return s
+func newTableSource(br batchReader, name string, opts pipeline.ReadOptions) (_ pipeline.Source, err error) {
+	defer func() {
+		if err != nil {
+			_ = safely(br.close) // the first error is the one to report
+		}
+	}()
+	s := &tableSource{name: name, br: br, style: opts.Style, maxBytes: maxRecordBytes(opts), layout: -1}
+	err = safely(func() error {
+		sch := br.schema()
+		_, marked := sch.Metadata().GetValue(schemaKey)
+		s.ours = marked || (sch.HasField(ColConversations) && sch.HasField(ColLayout))
+		if s.ours {
+			if idx := sch.FieldIndices(ColLayout); len(idx) > 0 {
+				s.layout = idx[0]
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, &readError{format: br.format(), err: err}
+	}
+	return s, nil
 }
 
 func (s *tableSource) Name() string { return s.name }
 
 func (s *tableSource) Close() error {
+	return safely(func() error {
+		if s.cur != nil {
+			s.cur.Release()
+			s.cur = nil
+		}
+		return s.br.close()
+	})
+}
+
+// fail ends the source with err, which names where it happened.
+func (s *tableSource) fail(err error, row int64) error {
+	re, ok := err.(*readError)
+	if !ok {
+		re = &readError{format: s.br.format(), where: s.br.where(), err: err}
+		if row >= 0 {
+			re.where = strings.TrimPrefix(re.where+fmt.Sprintf(", record %d", row), ", ")
+		}
+	}
+	s.failed = &pipeline.InputError{Err: re}
 	if s.cur != nil {
-		s.cur.Release()
+		// The batch may be what is damaged; releasing it must not panic.
+		_ = safely(func() error { s.cur.Release(); return nil })
 		s.cur = nil
 	}
-	return s.br.close()
+	return s.failed
 }
 
 // Next returns the next row as an element.
-func (s *tableSource) Next() (pipeline.Element, error) {
+func (s *tableSource) Next() (el pipeline.Element, err error) {
+	if s.failed != nil {
+		return pipeline.Element{}, s.failed
+	}
+	row := int64(-1)
+	defer func() {
+		if p := recover(); p != nil {
+			el, err = pipeline.Element{}, s.fail(panicError(p), row)
+		}
+	}()
 	for s.cur == nil || s.row >= int(s.cur.NumRows()) {
 		if s.cur != nil {
 			s.cur.Release()
@@ -214,51 +190,37 @@ func (s *tableSource) Next() (pipeline.Element, error) {
 			return pipeline.Element{}, err
 		}
 		if err != nil {
-			// A corrupt file cannot be read further: like a broken JSON
-			// array, it stops the run as unusable input.
-			return pipeline.Element{}, &pipeline.SyntaxError{Index: s.index, Msg: err.Error()}
+			return pipeline.Element{}, s.fail(err, -1)
 		}
 		s.cur, s.row = rec, 0
+		if err := checkRecord(rec); err != nil {
+			return pipeline.Element{}, s.fail(err, -1)
+		}
 		if s.ours {
 			s.cols = bindRecordColumns(rec)
 		}
 	}
-	el := pipeline.Element{Index: s.index, Offset: s.index}
+	row = s.index
+	el = pipeline.Element{Index: s.index, Offset: s.index}
 	s.index++
-	row := s.row
+	i := s.row
 	s.row++
-	if s.ours {
-		if rec, size := s.cols.plainRecord(row); rec != nil {
-			el.Rec, el.Size = rec, size
-			return el, nil
-		}
-		raw, err := s.cols.appendJSON(s.buf[:0], row)
-		s.buf = raw
-		el.Size = int64(len(raw))
-		if err != nil {
-			el.Err = &pipeline.DecodeError{Reason: pipeline.ReasonBadShape, Msg: err.Error()}
-			el.Raw = append([]byte(nil), raw...)
-			return el, nil
-		}
-		// The JSON form is in the ShareGPT style whatever --input-style says.
-		rec, derr := pipeline.DecodeRecord(raw, pipeline.StyleShareGPT)
-		if derr != nil {
-			de, ok := derr.(*pipeline.DecodeError)
-			if !ok {
-				de = &pipeline.DecodeError{Reason: pipeline.ReasonInvalidJSON, Msg: derr.Error()}
-			}
-			el.Err, el.Raw = de, append([]byte(nil), raw...)
-			return el, nil
-		}
-		el.Rec = rec
+	bound := s.rowSize(i)
+	if bound > s.maxBytes {
+		el.Size = bound
+		el.Err = &pipeline.DecodeError{Reason: pipeline.ReasonTooLarge, ID: s.rowID(i),
+			Msg: fmt.Sprintf("row of at least %d bytes is over the limit of %d", bound, s.maxBytes)}
 		return el, nil
+	}
+	if s.ours {
+		return s.recordRow(el, i, bound), nil
 	}
 	raw := s.buf[:0]
 	raw = append(raw, '{')
 	n := 0
-	for i, f := range s.cur.Schema().Fields() {
-		col := s.cur.Column(i)
-		if col.IsNull(row) {
+	for c, f := range s.cur.Schema().Fields() {
+		col := s.cur.Column(c)
+		if col.IsNull(i) {
 			continue
 		}
 		if n > 0 {
@@ -267,13 +229,157 @@ func (s *tableSource) Next() (pipeline.Element, error) {
 		n++
 		raw = pipeline.AppendString(raw, f.Name)
 		raw = append(raw, ':')
-		raw = appendValue(raw, col, row)
+		raw = appendValue(raw, col, i)
 	}
 	raw = append(raw, '}')
 	s.buf = raw
-	el.Raw = append([]byte(nil), raw...)
 	el.Size = int64(len(raw))
+	if el.Size > s.maxBytes {
+		el.Err = &pipeline.DecodeError{Reason: pipeline.ReasonTooLarge, ID: s.rowID(i),
+			Msg: fmt.Sprintf("row of %d bytes is over the limit of %d", el.Size, s.maxBytes)}
+		return el, nil
+	}
+	el.Raw = append([]byte(nil), raw...)
 	return el, nil
+}
+
+// recordRow makes an element of row i of a batch in the record schema.
+func (s *tableSource) recordRow(el pipeline.Element, i int, bound int64) pipeline.Element {
+	if rec, size := s.cols.plainRecord(i); rec != nil {
+		el.Rec, el.Size = rec, size
+		// Escapes make the JSON up to 6 times the bound (a control
+		// character is \u00XX): measure the record when that could
+		// take it over the limit, as JSONL measures its line.
+		if bound > s.maxBytes/6 {
+			s.buf = pipeline.AppendRecord(s.buf[:0], rec, pipeline.OutShareGPT)
+			if n := int64(len(s.buf)); n > s.maxBytes {
+				el.Rec, el.Size = nil, n
+				el.Err = &pipeline.DecodeError{Reason: pipeline.ReasonTooLarge, ID: rec.ID,
+					Msg: fmt.Sprintf("row of %d bytes is over the limit of %d", n, s.maxBytes)}
+			}
+		}
+		return el
+	}
+	raw, err := s.cols.appendJSON(s.buf[:0], i)
+	s.buf = raw
+	el.Size = int64(len(raw))
+	if err != nil {
+		el.Err = &pipeline.DecodeError{Reason: pipeline.ReasonBadShape, Msg: err.Error()}
+		el.Raw = append([]byte(nil), raw...)
+		return el
+	}
+	if el.Size > s.maxBytes {
+		el.Err = &pipeline.DecodeError{Reason: pipeline.ReasonTooLarge, ID: s.rowID(i),
+			Msg: fmt.Sprintf("row of %d bytes is over the limit of %d", el.Size, s.maxBytes)}
+		return el
+	}
+	// The JSON form is in the ShareGPT style whatever --input-style says.
+	rec, derr := pipeline.DecodeRecord(raw, pipeline.StyleShareGPT)
+	if derr != nil {
+		de, ok := derr.(*pipeline.DecodeError)
+		if !ok {
+			de = &pipeline.DecodeError{Reason: pipeline.ReasonInvalidJSON, Msg: derr.Error()}
+		}
+		el.Err, el.Raw = de, append([]byte(nil), raw...)
+		return el
+	}
+	el.Rec = rec
+	return el
+}
+
+// rowSize is a lower bound on the size of row i as a JSON record: its
+// members' sizes without escapes, from the values' lengths, without
+// building anything.
+func (s *tableSource) rowSize(i int) int64 {
+	size, members := int64(2), int64(0)
+	for c, f := range s.cur.Schema().Fields() {
+		if c == s.layout {
+			continue
+		}
+		col := s.cur.Column(c)
+		if col.IsNull(i) {
+			continue
+		}
+		members++
+		if str, ok := col.(*array.String); ok && s.ours && (f.Name == ColExtra || isJSONColumn(f.Name)) {
+			// JSON text written as it is: the members of extra without
+			// its braces, the value of a JSON column without quotes.
+			n := int64(str.ValueLen(i))
+			if f.Name == ColExtra {
+				size += max(n-2, 0)
+				continue
+			}
+			size += int64(len(f.Name)) + 3 + n
+			continue
+		}
+		size += int64(len(f.Name)) + 3 + jsonSizeAtLeast(col, i)
+	}
+	return size + max(members-1, 0)
+}
+
+func isJSONColumn(name string) bool {
+	ti := typedIndex(name)
+	return ti >= 0 && typedColumns[ti].kind == kindJSON
+}
+
+// rowID returns the id of row i, if it has a short string one.
+func (s *tableSource) rowID(i int) string {
+	idx := s.cur.Schema().FieldIndices(ColID)
+	if len(idx) == 0 {
+		return ""
+	}
+	if id, ok := s.cur.Column(idx[0]).(*array.String); ok && id.IsValid(i) && len(id.Value(i)) <= 256 {
+		return strings.ToValidUTF8(id.Value(i), "\uFFFD")
+	}
+	return ""
+}
+
+// jsonSizeAtLeast is a lower bound on the size of value i of arr written
+// as JSON by appendValue.
+func jsonSizeAtLeast(arr arrow.Array, i int) int64 {
+	if arr.IsNull(i) {
+		return 4
+	}
+	list := func(values arrow.Array, start, end int64) int64 {
+		n := int64(2) + max(end-start-1, 0) // brackets and commas
+		for j := start; j < end; j++ {
+			n += jsonSizeAtLeast(values, int(j))
+		}
+		return n
+	}
+	switch a := arr.(type) {
+	case *array.String:
+		return int64(a.ValueLen(i)) + 2
+	case *array.LargeString:
+		start, end := a.ValueOffset64(i), a.ValueOffset64(i+1)
+		return end - start + 2
+	case *array.Binary:
+		return int64(a.ValueLen(i))*4/3 + 2
+	case *array.LargeBinary:
+		return int64(len(a.Value(i)))*4/3 + 2
+	case *array.List:
+		start, end := a.ValueOffsets(i)
+		return list(a.ListValues(), start, end)
+	case *array.LargeList:
+		start, end := a.ValueOffsets(i)
+		return list(a.ListValues(), start, end)
+	case *array.FixedSizeList:
+		n := int64(a.DataType().(*arrow.FixedSizeListType).Len())
+		return list(a.ListValues(), int64(i)*n, int64(i+1)*n)
+	case *array.Struct:
+		st := a.DataType().(*arrow.StructType)
+		n, members := int64(2), int64(0)
+		for k := 0; k < a.NumField(); k++ {
+			if a.Field(k).IsValid(i) {
+				members++
+				n += int64(len(st.Field(k).Name)) + 3 + jsonSizeAtLeast(a.Field(k), i)
+			}
+		}
+		return n + max(members-1, 0)
+	case *array.Dictionary:
+		return jsonSizeAtLeast(a.Dictionary(), a.GetValueIndex(i))
+	}
+	return 1
 }
 
 // recordColumns are the columns of a batch in the record schema; any may

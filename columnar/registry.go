@@ -62,6 +62,6 @@ type errSource struct {
 
 func (s errSource) Name() string { return s.name }
 func (s errSource) Next() (pipeline.Element, error) {
-	return pipeline.Element{}, &pipeline.SyntaxError{Msg: s.err.Error()}
+	return pipeline.Element{}, &pipeline.InputError{Err: s.err}
 }
 func (s errSource) Close() error { return nil }
