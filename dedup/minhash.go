@@ -27,12 +27,6 @@ func newMinhasher(k int) *minhasher {
 	return m
 }
 
-// sign sets sig to the MinHash signature of the shingle hashes xs.
-func (m *minhasher) sign(sig []uint32, xs []uint32) {
-	m.reset(sig)
-	m.add(sig, xs)
-}
-
 // reset makes sig the signature of no shingles.
 func (m *minhasher) reset(sig []uint32) {
 	for i := range sig {
