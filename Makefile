@@ -37,22 +37,23 @@ lint:
 # the --select language, augment's placeholders and redaction.
 FUZZTIME ?= 30s
 fuzz:
-	$(GO) test ./pipeline -run XXX -fuzz FuzzDecodeRecord -fuzztime $(FUZZTIME)
-	$(GO) test ./pipeline -run XXX -fuzz FuzzScanners -fuzztime $(FUZZTIME)
-	$(GO) test ./pipeline -run XXX -fuzz FuzzDecompress -fuzztime $(FUZZTIME)
-	$(GO) test ./clean -run XXX -fuzz FuzzIdempotent -fuzztime $(FUZZTIME)
-	$(GO) test ./clean -run XXX -fuzz FuzzMarkdown -fuzztime $(FUZZTIME)
-	$(GO) test ./clean -run XXX -fuzz FuzzEscape -fuzztime $(FUZZTIME)
-	$(GO) test ./clean -run XXX -fuzz FuzzContainsFoldASCII -fuzztime $(FUZZTIME)
-	$(GO) test ./tokenizer -run XXX -fuzz FuzzParseModel -fuzztime $(FUZZTIME)
-	$(GO) test ./tokenizer -run XXX -fuzz FuzzEncode -fuzztime $(FUZZTIME)
-	$(GO) test ./tokenizer -run XXX -fuzz FuzzLong -fuzztime $(FUZZTIME)
-	$(GO) test ./augment -run XXX -fuzz FuzzProtect -fuzztime $(FUZZTIME)
-	$(GO) test ./augment -run XXX -fuzz FuzzExcerptRedacts -fuzztime $(FUZZTIME)
-	$(GO) test ./filter -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME)
-	$(GO) test ./columnar -run XXX -fuzz FuzzParquetReader -fuzztime $(FUZZTIME)
-	$(GO) test ./columnar -run XXX -fuzz FuzzArrowFileReader -fuzztime $(FUZZTIME)
-	$(GO) test ./columnar -run XXX -fuzz FuzzArrowStreamReader -fuzztime $(FUZZTIME)
+	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz.sh \
+		./pipeline:FuzzDecodeRecord \
+		./pipeline:FuzzScanners \
+		./pipeline:FuzzDecompress \
+		./clean:FuzzIdempotent \
+		./clean:FuzzMarkdown \
+		./clean:FuzzEscape \
+		./clean:FuzzContainsFoldASCII \
+		./tokenizer:FuzzParseModel \
+		./tokenizer:FuzzEncode \
+		./tokenizer:FuzzLong \
+		./augment:FuzzProtect \
+		./augment:FuzzExcerptRedacts \
+		./filter:FuzzParse \
+		./columnar:FuzzParquetReader \
+		./columnar:FuzzArrowFileReader \
+		./columnar:FuzzArrowStreamReader
 
 clean:
 	rm -rf bin out .bench
