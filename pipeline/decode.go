@@ -861,18 +861,7 @@ func (d *decoder) number() error {
 func (d *decoder) string() (string, error) {
 	start := d.pos + 1 // past the opening quote
 	// Fast path: no escapes.
-	p := start
-	ascii := true
-	for p < len(d.data) {
-		c := d.data[p]
-		if c == '"' || c == '\\' || c < 0x20 {
-			break
-		}
-		if c >= 0x80 {
-			ascii = false
-		}
-		p++
-	}
+	p, ascii := plainRun(d.data, start)
 	if p < len(d.data) && d.data[p] == '"' {
 		s := d.data[start:p]
 		if !ascii && !utf8.Valid(s) {
@@ -980,19 +969,32 @@ func (d *decoder) slowString(start, p int) (string, error) {
 		}
 		// Copy the run up to the next quote, escape or control character.
 		run := p
-		for p < len(d.data) {
-			if c := d.data[p]; c == '"' || c == '\\' || c < 0x20 {
-				break
-			}
-			p++
-		}
+		var ascii bool
+		p, ascii = plainRun(d.data, p)
 		seg := d.data[run:p]
-		if !utf8.Valid(seg) {
+		if !ascii && !utf8.Valid(seg) {
 			d.pos = run + invalidUTF8Offset(seg)
 			return "", d.utf8Error(start)
 		}
 		b.Write(seg)
 	}
+}
+
+// plainRun returns the end of the run of string bytes from p that need no
+// attention (up to a quote, a backslash or a control character), and
+// whether the run is all ASCII.
+func plainRun(data []byte, p int) (end int, ascii bool) {
+	ascii = true
+	for ; p < len(data); p++ {
+		c := data[p]
+		if c == '"' || c == '\\' || c < 0x20 {
+			break
+		}
+		if c >= 0x80 {
+			ascii = false
+		}
+	}
+	return p, ascii
 }
 
 // skipString checks the string at the position and moves past it, as
@@ -1002,17 +1004,8 @@ func (d *decoder) skipString() error {
 	p := start
 	for {
 		run := p
-		ascii := true
-		for p < len(d.data) {
-			c := d.data[p]
-			if c == '"' || c == '\\' || c < 0x20 {
-				break
-			}
-			if c >= 0x80 {
-				ascii = false
-			}
-			p++
-		}
+		var ascii bool
+		p, ascii = plainRun(d.data, p)
 		if seg := d.data[run:p]; !ascii && !utf8.Valid(seg) {
 			d.pos = run + invalidUTF8Offset(seg)
 			return d.utf8Error(start)
