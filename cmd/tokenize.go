@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -108,10 +107,6 @@ gpt turn), truncated-away (no reply token within --max-length).`,
 				sink, err = tokenize.OpenTable(tokenize.TableOptions{
 					Path: f.output, Format: f.outputFormat, HFDisk: hfDisk, HFHub: hfHub, Write: write, Force: force,
 				})
-				var oe *pipeline.OutputError
-				if errors.As(err, &oe) {
-					return err
-				}
 				if err != nil {
 					return usageError(err)
 				}

@@ -249,11 +249,16 @@ func (t *textor) shingles(text []byte, emit func(uint32), window []uint64) []uin
 	return window
 }
 
-// shingleHash hashes n units of the ring window, oldest first from start.
+// shingleHash hashes n units of the ring window, oldest first from start:
+// window[start:] then window[:start], or window[:n] for a short text.
 func shingleHash(window []uint64, start, n int) uint32 {
 	h := uint64(n)
-	for k := range n {
-		h = mix(h^window[(start+k)%len(window)], k0)
+	first := window[start:min(start+n, len(window))]
+	for _, u := range first {
+		h = mix(h^u, k0)
+	}
+	for _, u := range window[:n-len(first)] {
+		h = mix(h^u, k0)
 	}
 	return uint32(h ^ h>>32)
 }

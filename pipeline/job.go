@@ -58,10 +58,7 @@ type Job struct {
 // calls it; a command that opens an output before Run calls it first.
 func (j *Job) CheckOutputs() error {
 	g := NewGuard(append(append([]string(nil), j.Inputs...), j.Protect...))
-	files := append([]string{j.RejectsPath, j.ReportPath}, j.OtherFiles...)
-	if j.Sink == nil || j.Output != "" {
-		files = append(files, j.Output)
-	}
+	files := append([]string{j.Output, j.RejectsPath, j.ReportPath}, j.OtherFiles...)
 	all := append(append([]string(nil), files...), j.Folders...)
 	if err := CheckDistinct(all...); err != nil {
 		return err
