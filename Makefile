@@ -45,15 +45,15 @@ fuzz:
 		./clean:FuzzMarkdown \
 		./clean:FuzzEscape \
 		./clean:FuzzContainsFoldASCII \
-		./tokenizer:FuzzParseModel \
-		./tokenizer:FuzzEncode \
-		./tokenizer:FuzzLong \
+		./internal/tokenizer:FuzzParseModel \
+		./internal/tokenizer:FuzzEncode \
+		./internal/tokenizer:FuzzLong \
 		./augment:FuzzProtect \
 		./augment:FuzzExcerptRedacts \
-		./filter:FuzzParse \
-		./columnar:FuzzParquetReader \
-		./columnar:FuzzArrowFileReader \
-		./columnar:FuzzArrowStreamReader
+		./internal/selectexpr:FuzzParse \
+		./internal/columnar:FuzzParquetReader \
+		./internal/columnar:FuzzArrowFileReader \
+		./internal/columnar:FuzzArrowStreamReader
 
 clean:
 	rm -rf bin out .bench

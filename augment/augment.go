@@ -17,8 +17,8 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/sharegpt/sharegpt/clean"
+	"github.com/sharegpt/sharegpt/internal/tokenizer"
 	"github.com/sharegpt/sharegpt/pipeline"
-	"github.com/sharegpt/sharegpt/tokenizer"
 )
 
 // Stage names in reports and rejects.

@@ -26,8 +26,9 @@ import (
 	"time"
 
 	"github.com/sharegpt/sharegpt/augment"
+	"github.com/sharegpt/sharegpt/internal/llamaserver"
+	"github.com/sharegpt/sharegpt/internal/llamaserver/llamaservertest"
 	"github.com/sharegpt/sharegpt/pipeline"
-	"github.com/sharegpt/sharegpt/tools/gengguf/llamaserver"
 )
 
 // countingProxy forwards to the server and counts requests by path, and the
@@ -194,7 +195,7 @@ func reasons(rs []itReject) map[string]int {
 }
 
 func TestIntegrationLlamaServer(t *testing.T) {
-	srv := llamaserver.StartTiny(t, llamaserver.Options{Metrics: true})
+	srv := llamaservertest.StartTiny(t, llamaserver.Options{Metrics: true})
 	proxy := newCountingProxy(t, srv.URL)
 	input := itInput()
 	const turns = 12

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sharegpt/sharegpt/filter"
+	"github.com/sharegpt/sharegpt/internal/selectexpr"
 	"github.com/sharegpt/sharegpt/pipeline"
 )
 
@@ -39,9 +39,9 @@ dict.get does.
   sharegpt convert --first-turns 2 sharegpt.json -o sharegpt_single.json
   sharegpt convert --select 'len(conversations) >= 4 && !has(plugins)' -i in.jsonl -o out.jsonl`,
 		RunE: func(c *cobra.Command, args []string) error {
-			opts := filter.Options{FirstTurns: -1}
+			opts := selectexpr.Options{FirstTurns: -1}
 			if c.Flags().Changed("select") {
-				e, err := filter.Parse(selectExpr)
+				e, err := selectexpr.Parse(selectExpr)
 				if err != nil {
 					return usageError(fmt.Errorf("--select: %w", err))
 				}
@@ -59,7 +59,7 @@ dict.get does.
 			}
 			job.AllowNoConversations = true
 			if opts.Select != nil || opts.FirstTurns >= 0 {
-				st := filter.New(opts)
+				st := selectexpr.New(opts)
 				job.Stages = append(job.Stages, st)
 				job.Finish = func(r *pipeline.Report) error {
 					r.Stage(st.Name()).Details = st.Details()

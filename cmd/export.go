@@ -5,8 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sharegpt/sharegpt/columnar"
-	"github.com/sharegpt/sharegpt/hfdataset"
+	"github.com/sharegpt/sharegpt/internal/columnar"
+	"github.com/sharegpt/sharegpt/internal/hfdataset"
 	"github.com/sharegpt/sharegpt/pipeline"
 )
 

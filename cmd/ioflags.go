@@ -11,7 +11,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/sharegpt/sharegpt/columnar"
+	"github.com/sharegpt/sharegpt/internal/columnar"
 	"github.com/sharegpt/sharegpt/pipeline"
 )
 

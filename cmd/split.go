@@ -6,9 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sharegpt/sharegpt/internal/tokenizer"
 	"github.com/sharegpt/sharegpt/pipeline"
 	"github.com/sharegpt/sharegpt/split"
-	"github.com/sharegpt/sharegpt/tokenizer"
 )
 
 type splitOptions struct {

@@ -20,7 +20,7 @@ if [ -z "${SKIP_GO_BENCH:-}" ]; then
   go test ./pipeline -run XXX -bench . -benchtime 5x | grep -E '^Benchmark'
   go test ./clean -run XXX -bench 'Stage|Markdown$' -benchtime 3x | grep -E '^Benchmark'
   go test ./tokenize -run XXX -bench . -benchtime 3x | grep -E '^Benchmark'
-  go test ./columnar -run XXX -bench . -benchtime 3x | grep -E '^Benchmark'
+  go test ./internal/columnar -run XXX -bench . -benchtime 3x | grep -E '^Benchmark'
 fi
 cores=$(nproc)
 

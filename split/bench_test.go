@@ -5,8 +5,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/sharegpt/sharegpt/internal/tokenizer"
 	"github.com/sharegpt/sharegpt/pipeline"
-	"github.com/sharegpt/sharegpt/tokenizer"
 )
 
 // benchRecords returns the conversations of the ShareGPT V3 sample.

@@ -23,7 +23,7 @@ import (
 // Without it the reference tests skip locally and fail when CI is set.
 
 const (
-	modelPath = "../tokenizer/llama/tokenizer.model"
+	modelPath = "../internal/tokenizer/llama/tokenizer.model"
 )
 
 func needOracle(t *testing.T) { oracle.NeedModule(t, "sentencepiece") }

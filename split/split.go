@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"sync/atomic"
 
+	"github.com/sharegpt/sharegpt/internal/tokenizer"
 	"github.com/sharegpt/sharegpt/pipeline"
 	"github.com/sharegpt/sharegpt/stats"
-	"github.com/sharegpt/sharegpt/tokenizer"
 )
 
 // Reasons a record or a segment is rejected.

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sharegpt/sharegpt/internal/tokenizer"
 	"github.com/sharegpt/sharegpt/pipeline"
-	"github.com/sharegpt/sharegpt/tokenizer"
 )
 
 // byteCounter counts one token per byte, so that a turn of n bytes is

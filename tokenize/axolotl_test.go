@@ -7,8 +7,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/sharegpt/sharegpt/internal/tokenizer"
 	"github.com/sharegpt/sharegpt/pipeline"
-	"github.com/sharegpt/sharegpt/tokenizer"
 )
 
 // TestAxolotlFixture compares this package's vicuna_v1.1 ids with the ids

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sharegpt/sharegpt/chat"
+	"github.com/sharegpt/sharegpt/internal/chat"
+	"github.com/sharegpt/sharegpt/internal/tokenizer"
 	"github.com/sharegpt/sharegpt/pipeline"
-	"github.com/sharegpt/sharegpt/tokenizer"
 )
 
 // benchConversations are the records of the ShareGPT V3 sample (1,000

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sharegpt/sharegpt/chat"
+	"github.com/sharegpt/sharegpt/internal/chat"
+	"github.com/sharegpt/sharegpt/internal/tokenizer"
 	"github.com/sharegpt/sharegpt/pipeline"
-	"github.com/sharegpt/sharegpt/tokenizer"
 )
 
 // conversation is one record of the real data in testdata/ (copied from

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/sharegpt/sharegpt/chat"
-	"github.com/sharegpt/sharegpt/tokenizer"
+	"github.com/sharegpt/sharegpt/internal/chat"
+	"github.com/sharegpt/sharegpt/internal/tokenizer"
 )
 
 // IgnoreIndex is the label of a token the loss ignores (PyTorch's

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sharegpt/sharegpt/chat"
-	"github.com/sharegpt/sharegpt/tokenizer"
+	"github.com/sharegpt/sharegpt/internal/chat"
+	"github.com/sharegpt/sharegpt/internal/tokenizer"
 )
 
 // pieces writes tokens as their pieces, a labelled token marked "*".

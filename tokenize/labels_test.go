@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sharegpt/sharegpt/chat"
-	"github.com/sharegpt/sharegpt/tokenizer"
+	"github.com/sharegpt/sharegpt/internal/chat"
+	"github.com/sharegpt/sharegpt/internal/tokenizer"
 )
 
 // TestLabelsRealData checks the labels of every conversation of the real

@@ -14,8 +14,8 @@ import (
 
 	"google.golang.org/protobuf/encoding/protowire"
 
-	"github.com/sharegpt/sharegpt/chat"
-	"github.com/sharegpt/sharegpt/tokenizer"
+	"github.com/sharegpt/sharegpt/internal/chat"
+	"github.com/sharegpt/sharegpt/internal/tokenizer"
 )
 
 // The oracle is SentencePiece itself (Debian's python3-sentencepiece for

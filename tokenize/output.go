@@ -7,8 +7,8 @@ import (
 	"github.com/apache/arrow/go/v15/arrow"
 	"github.com/apache/arrow/go/v15/arrow/array"
 
-	"github.com/sharegpt/sharegpt/columnar"
-	"github.com/sharegpt/sharegpt/hfdataset"
+	"github.com/sharegpt/sharegpt/internal/columnar"
+	"github.com/sharegpt/sharegpt/internal/hfdataset"
 	"github.com/sharegpt/sharegpt/pipeline"
 )
 

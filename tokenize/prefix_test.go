@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sharegpt/sharegpt/chat"
+	"github.com/sharegpt/sharegpt/internal/chat"
+	"github.com/sharegpt/sharegpt/internal/tokenizer"
 	"github.com/sharegpt/sharegpt/pipeline"
-	"github.com/sharegpt/sharegpt/tokenizer"
 )
 
 // TestEncodePrefix: EncodePrefix(r, limit) is Encode(r) cut to limit

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"sync/atomic"
 
-	"github.com/sharegpt/sharegpt/chat"
+	"github.com/sharegpt/sharegpt/internal/chat"
+	"github.com/sharegpt/sharegpt/internal/tokenizer"
 	"github.com/sharegpt/sharegpt/pipeline"
-	"github.com/sharegpt/sharegpt/tokenizer"
 )
 
 // Reasons a conversation is rejected.

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sharegpt/sharegpt/chat"
+	"github.com/sharegpt/sharegpt/internal/chat"
+	"github.com/sharegpt/sharegpt/internal/tokenizer"
 	"github.com/sharegpt/sharegpt/pipeline"
-	"github.com/sharegpt/sharegpt/tokenizer"
 )
 
 const vsys = "A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, detailed, and polite answers to the user's questions."

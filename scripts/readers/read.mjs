@@ -1,5 +1,5 @@
 // Independent readers for the files sharegpt writes, used by
-// columnar/readers_test.go: DuckDB reads Parquet, apache-arrow (JS) reads
+// internal/columnar/readers_test.go: DuckDB reads Parquet, apache-arrow (JS) reads
 // Arrow IPC files and streams. Prints one JSON object per row on stdout.
 //
 //   node read.mjs parquet FILE...        records (the sharegpt record schema folded back)

@@ -1,6 +1,6 @@
 // Command gengguf writes a small LLaMA model in GGUF format with seeded
 // random weights and the real LLaMA vocabulary (the project's
-// tokenizer/llama/tokenizer.model), for running a real inference server
+// internal/tokenizer/llama/tokenizer.model), for running a real inference server
 // (llama.cpp's llama-server) in tests. The model answers with gibberish. The
 // same flags give the same bytes. See package tools/gengguf/gguf.
 //
@@ -13,7 +13,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/sharegpt/sharegpt/tools/gengguf/gguf"
+	"github.com/sharegpt/sharegpt/internal/gguf"
 )
 
 func main() {
