@@ -16,7 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/sharegpt/sharegpt/clean"
+	"github.com/sharegpt/sharegpt/internal/lang"
 	"github.com/sharegpt/sharegpt/internal/tokenizer"
 	"github.com/sharegpt/sharegpt/pipeline"
 )
@@ -37,7 +37,7 @@ type Augmenter struct {
 	prompts  *Prompts
 	client   *client
 	cache    *Cache // nil in a dry run without a cache
-	detector *clean.LanguageFilter
+	detector *lang.Detector
 	refusals refusals
 	stats    *counters
 
@@ -65,11 +65,11 @@ func New(ctx context.Context, opts Options) (*Augmenter, error) {
 	}
 	phrases := opts.RefusalPhrases
 	if phrases == nil {
-		phrases = clean.DefaultRefusalPhrases
+		phrases = lang.RefusalPhrases
 	}
 	a.refusals = newRefusals(phrases)
 	var err error
-	if a.detector, err = clean.NewLanguageFilter(opts.languageOptions()); err != nil {
+	if a.detector, err = lang.New(opts.languageOptions()); err != nil {
 		return nil, fmt.Errorf("language detector: %w", err)
 	}
 	switch {
@@ -211,12 +211,12 @@ func (a *Augmenter) plan(rec *pipeline.Record) *plan {
 			continue
 		}
 		prose := strings.TrimSpace(stripPlaceholders(prot.Text))
-		lang := a.detect(prose)
-		if lang == clean.UnknownLanguage {
+		code := a.detect(prose)
+		if code == lang.Unknown {
 			a.stats.skip("unknown-language", 1)
 			continue
 		}
-		srcs = append(srcs, &turnSource{index: i, prot: prot, prose: prose, lang: lang})
+		srcs = append(srcs, &turnSource{index: i, prot: prot, prose: prose, lang: code})
 	}
 	pivots := a.opts.Pivots
 	if a.opts.Method == Paraphrase {

@@ -6,7 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/sharegpt/sharegpt/clean"
+	"github.com/sharegpt/sharegpt/internal/lang"
 	"github.com/sharegpt/sharegpt/pipeline"
 )
 
@@ -37,7 +37,7 @@ type failure struct {
 
 func (f *failure) Error() string { return string(f.reason) + ": " + f.detail }
 
-// refusals finds refusal phrases (clean.DefaultRefusalPhrases by default)
+// refusals finds refusal phrases (lang.RefusalPhrases by default)
 // case-insensitively on word boundaries, as clean's --drop-refusals does.
 type refusals []string
 
@@ -55,7 +55,7 @@ func newRefusals(phrases []string) refusals {
 func (r refusals) match(answer, source string) string {
 	la, ls := strings.ToLower(answer), strings.ToLower(source)
 	for _, p := range r {
-		if clean.ContainsPhrase(la, p) && !clean.ContainsPhrase(ls, p) {
+		if lang.ContainsPhrase(la, p) && !lang.ContainsPhrase(ls, p) {
 			return p
 		}
 	}

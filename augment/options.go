@@ -11,7 +11,7 @@ import (
 
 	"github.com/pemistahl/lingua-go"
 
-	"github.com/sharegpt/sharegpt/clean"
+	"github.com/sharegpt/sharegpt/internal/lang"
 	"github.com/sharegpt/sharegpt/pipeline"
 )
 
@@ -113,7 +113,7 @@ type Options struct {
 	// languages of the data and the pivots must be among them; pivots are
 	// added.
 	Languages      []string
-	RefusalPhrases []string // nil: clean.DefaultRefusalPhrases
+	RefusalPhrases []string // nil: lang.RefusalPhrases
 
 	// Faults and pace.
 	Concurrency            int     // requests in flight
@@ -243,8 +243,8 @@ func languageName(code string) string {
 }
 
 // languageOptions builds the detector's options from Options.Languages.
-func (o *Options) languageOptions() clean.LanguageOptions {
-	lo := clean.LanguageOptions{}
+func (o *Options) languageOptions() lang.Options {
+	lo := lang.Options{}
 	if len(o.Languages) > 0 {
 		lo.Candidates = append([]string(nil), o.Languages...)
 		for _, p := range o.Pivots {

@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/sharegpt/sharegpt/internal/lang"
 	"github.com/sharegpt/sharegpt/pipeline"
 )
 
@@ -74,7 +75,7 @@ type Stage struct {
 	opts     Options
 	conv     *Converter
 	blocked  []string
-	refusals *phraseMatcher
+	refusals *lang.PhraseMatcher
 	mu       sync.Mutex
 	wordHits map[string]int64
 	turnsCut int64
@@ -99,9 +100,9 @@ func NewStage(opts Options) *Stage {
 	if opts.DropRefusals {
 		phrases := opts.RefusalPhrases
 		if phrases == nil {
-			phrases = DefaultRefusalPhrases
+			phrases = lang.RefusalPhrases
 		}
-		s.refusals = newPhraseMatcher(phrases)
+		s.refusals = lang.NewPhraseMatcher(phrases)
 	}
 	return s
 }
@@ -273,7 +274,7 @@ func (s *Stage) optional(rec *pipeline.Record) (pipeline.Reason, string) {
 			return ReasonWrongListIndices, fmt.Sprintf("turn %d has a numbered list restarting at 1", i)
 		}
 		if s.refusals != nil && t.From == pipeline.RoleGPT {
-			if p := s.refusals.match(t.Value); p != "" {
+			if p := s.refusals.Match(t.Value); p != "" {
 				return ReasonRefusal, fmt.Sprintf("turn %d: %q", i, p)
 			}
 		}
@@ -330,7 +331,7 @@ func (s *Stage) Details() Details {
 		d.BlockedWordHits[k] = v
 	}
 	if s.refusals != nil {
-		d.RefusalHits = s.refusals.hits()
+		d.RefusalHits = s.refusals.Hits()
 	}
 	if s.opts.Language != nil {
 		d.Languages = s.opts.Language.Distribution()

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sharegpt/sharegpt/augment"
-	"github.com/sharegpt/sharegpt/clean"
+	"github.com/sharegpt/sharegpt/internal/lang"
 	"github.com/sharegpt/sharegpt/pipeline"
 )
 
@@ -154,7 +154,7 @@ func (af *augmentFlags) options(c *cobra.Command) (augment.Options, error) {
 		return o, fmt.Errorf("--pivot applies only to --method backtranslate")
 	}
 	if af.languages != "" {
-		if o.Languages, err = clean.ParseLanguages(af.languages); err != nil {
+		if o.Languages, err = lang.Parse(af.languages); err != nil {
 			return o, fmt.Errorf("--languages: %w", err)
 		}
 	}

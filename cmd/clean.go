@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sharegpt/sharegpt/clean"
+	"github.com/sharegpt/sharegpt/internal/lang"
 	"github.com/sharegpt/sharegpt/pipeline"
 )
 
@@ -122,14 +123,17 @@ func (cf *cleanFlags) options() (clean.Options, error) {
 		return opts, nil
 	}
 	lo := clean.LanguageOptions{Unknown: cf.unknownLang, Bytes: cf.langBytes, MinConfidence: cf.langMinConf, HighAccuracy: cf.langHigh, Tag: cf.tagLang}
-	if lo.Keep, err = clean.ParseLanguages(cf.keepLang); err != nil {
+	if lo.Keep, err = lang.Parse(cf.keepLang); err != nil {
 		return opts, err
 	}
-	if lo.Skip, err = clean.ParseLanguages(cf.skipLang); err != nil {
+	if lo.Skip, err = lang.Parse(cf.skipLang); err != nil {
 		return opts, err
 	}
-	if lo.Candidates, err = clean.ParseLanguages(cf.languages); err != nil {
+	if lo.Candidates, err = lang.Parse(cf.languages); err != nil {
 		return opts, err
+	}
+	if len(lo.Candidates) == 1 {
+		return opts, fmt.Errorf("--languages needs at least two languages to choose from")
 	}
 	opts.Language, err = clean.NewLanguageFilter(lo)
 	return opts, err

@@ -6,9 +6,9 @@ import (
 	"strconv"
 	"sync/atomic"
 
+	"github.com/sharegpt/sharegpt/internal/lengthhist"
 	"github.com/sharegpt/sharegpt/internal/tokenizer"
 	"github.com/sharegpt/sharegpt/pipeline"
-	"github.com/sharegpt/sharegpt/stats"
 )
 
 // Reasons a record or a segment is rejected.
@@ -115,7 +115,7 @@ type Stage struct {
 
 	recordsIn, recordsSplit, segmentsOut, tokensOut atomic.Int64
 	oversizeKept, trailingDropped                   atomic.Int64
-	hist                                            []atomic.Int64
+	hist                                            lengthhist.Histogram
 }
 
 // New returns a split stage.
@@ -129,7 +129,7 @@ func New(opts Options) (*Stage, error) {
 	if opts.Mode != ModeDefault && opts.Mode != ModeFastChat {
 		return nil, fmt.Errorf("unknown mode %d", opts.Mode)
 	}
-	s := &Stage{opts: opts, tok: opts.Tokenizer, hist: make([]atomic.Int64, len(stats.Bins))}
+	s := &Stage{opts: opts, tok: opts.Tokenizer}
 	switch opts.Count {
 	case CountFastChat:
 		if opts.Template != "" {
@@ -294,12 +294,7 @@ func (s *Stage) Process(_ context.Context, rec *pipeline.Record, out *pipeline.O
 		if seg.Tokens > s.opts.MaxLength {
 			s.oversizeKept.Add(1)
 		}
-		for b := len(stats.Bins) - 1; b >= 0; b-- {
-			if int64(seg.Tokens) >= stats.Bins[b] {
-				s.hist[b].Add(1)
-				break
-			}
-		}
+		s.hist.Add(int64(seg.Tokens))
 	}
 	if kept > 1 {
 		s.recordsSplit.Add(1)
@@ -331,7 +326,7 @@ type Details struct {
 	// records to make their turn counts even.
 	TrailingTurnsDropped int64 `json:"trailing_turns_dropped"`
 	// Histogram counts kept segments by length in tokens, in FastChat's bins.
-	Histogram []stats.Bin `json:"histogram"`
+	Histogram []lengthhist.Bin `json:"histogram"`
 }
 
 // Details returns the counts so far.
@@ -350,13 +345,7 @@ func (s *Stage) Details() *Details {
 		OversizeKept:         s.oversizeKept.Load(),
 		TrailingTurnsDropped: s.trailingDropped.Load(),
 	}
-	for i, lo := range stats.Bins {
-		b := stats.Bin{From: lo, To: -1, Count: s.hist[i].Load()}
-		if i+1 < len(stats.Bins) {
-			b.To = stats.Bins[i+1]
-		}
-		d.Histogram = append(d.Histogram, b)
-	}
+	d.Histogram = s.hist.Bins()
 	return d
 }
 

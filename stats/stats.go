@@ -19,11 +19,9 @@ import (
 	"text/tabwriter"
 	"unicode/utf8"
 
+	"github.com/sharegpt/sharegpt/internal/lengthhist"
 	"github.com/sharegpt/sharegpt/pipeline"
 )
-
-// Bins are FastChat's get_stats histogram edges.
-var Bins = []int64{0, 1024, 2048, 4096, 8192, 16384, 32768}
 
 // Counter counts the tokens of a text (a tokenizer); nil counts characters.
 type Counter interface {
@@ -35,6 +33,7 @@ type Collector struct {
 	counter Counter
 	mu      sync.Mutex
 	s       Stats
+	hist    lengthhist.Histogram
 }
 
 // NewCollector returns a collector; counter may be nil.
@@ -43,14 +42,6 @@ func NewCollector(counter Counter) *Collector {
 	c.s.Unit = "chars"
 	if counter != nil {
 		c.s.Unit = "tokens"
-	}
-	c.s.Histogram = make([]Bin, len(Bins))
-	for i, lo := range Bins {
-		c.s.Histogram[i].From = lo
-		c.s.Histogram[i].To = -1
-		if i+1 < len(Bins) {
-			c.s.Histogram[i].To = Bins[i+1]
-		}
 	}
 	c.s.Roles = map[string]*RoleStats{}
 	return c
@@ -81,12 +72,7 @@ func (c *Collector) Process(_ context.Context, rec *pipeline.Record, out *pipeli
 	s.Records++
 	s.Turns.add(int64(len(rec.Conversations)))
 	s.Length.add(total)
-	for i := len(Bins) - 1; i >= 0; i-- {
-		if total >= Bins[i] {
-			s.Histogram[i].Count++
-			break
-		}
-	}
+	c.hist.Add(total)
 	for _, l := range lens {
 		r := s.Roles[l.role]
 		if r == nil {
@@ -107,6 +93,7 @@ func (c *Collector) Stats() *Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.s
+	s.Histogram = c.hist.Bins()
 	s.Turns.finish()
 	s.Length.finish()
 	for _, r := range s.Roles {
@@ -122,7 +109,7 @@ type Stats struct {
 	Turns     Dist                  `json:"turns_per_conversation"`
 	Length    Dist                  `json:"conversation_length"`
 	Roles     map[string]*RoleStats `json:"roles"`
-	Histogram []Bin                 `json:"histogram"`
+	Histogram []lengthhist.Bin      `json:"histogram"`
 }
 
 // RoleStats describes the turns of one role.
@@ -130,13 +117,6 @@ type RoleStats struct {
 	Turns  int64 `json:"turns"`
 	Chars  int64 `json:"chars"`
 	Length Dist  `json:"turn_length"`
-}
-
-// Bin is one histogram bin, [From, To); To is -1 for the last, open bin.
-type Bin struct {
-	From  int64 `json:"from"`
-	To    int64 `json:"to"`
-	Count int64 `json:"count"`
 }
 
 // Dist summarises a distribution of non-negative integers with bounded

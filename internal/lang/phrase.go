@@ -1,4 +1,4 @@
-package clean
+package lang
 
 import (
 	"strings"
@@ -7,12 +7,12 @@ import (
 	"unicode/utf8"
 )
 
-// DefaultRefusalPhrases are the typical openings and formulas of assistant
+// RefusalPhrases are the typical openings and formulas of assistant
 // refusals and disclaimers in ShareGPT data. They are matched in gpt turns
 // only, case-insensitively, on word boundaries; the report counts hits per
 // phrase so that phrases with false positives can be pruned
 // (--refusal-phrases FILE replaces the list).
-var DefaultRefusalPhrases = []string{
+var RefusalPhrases = []string{
 	"as an ai language model",
 	"as a language model",
 	"as an ai model",
@@ -43,16 +43,18 @@ var DefaultRefusalPhrases = []string{
 	"it's not appropriate for me to",
 }
 
-// phraseMatcher finds phrases in text, case-insensitively and on word
+// PhraseMatcher finds phrases in text, case-insensitively and on word
 // boundaries, and counts hits per phrase. Safe for concurrent use.
-type phraseMatcher struct {
+type PhraseMatcher struct {
 	phrases []string // lower case
 	mu      sync.Mutex
 	counts  map[string]int64
 }
 
-func newPhraseMatcher(phrases []string) *phraseMatcher {
-	m := &phraseMatcher{counts: map[string]int64{}}
+// NewPhraseMatcher returns a matcher for phrases (lower-cased, trimmed,
+// empty ones dropped).
+func NewPhraseMatcher(phrases []string) *PhraseMatcher {
+	m := &PhraseMatcher{counts: map[string]int64{}}
 	for _, p := range phrases {
 		if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
 			m.phrases = append(m.phrases, p)
@@ -61,8 +63,8 @@ func newPhraseMatcher(phrases []string) *phraseMatcher {
 	return m
 }
 
-// match returns the first phrase found in text, or "".
-func (m *phraseMatcher) match(text string) string {
+// Match returns the first phrase found in text, or "".
+func (m *PhraseMatcher) Match(text string) string {
 	lower := strings.ToLower(text)
 	for _, p := range m.phrases {
 		if ContainsPhrase(lower, p) {
@@ -105,7 +107,8 @@ func wordBoundary(s string, i int) bool {
 
 func isWord(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' }
 
-func (m *phraseMatcher) hits() map[string]int64 {
+// Hits returns how many times each phrase matched.
+func (m *PhraseMatcher) Hits() map[string]int64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := make(map[string]int64, len(m.counts))
