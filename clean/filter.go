@@ -392,3 +392,6 @@ func (d *DuplicateStage) Process(_ context.Context, rec *pipeline.Record, out *p
 	out.Keep(rec)
 	return nil
 }
+
+// ReportDetails implements pipeline.DetailedStage.
+func (s *Stage) ReportDetails() any { return s.Details() }

@@ -68,10 +68,6 @@ limited to a few.`,
 			}
 			stage := clean.NewStage(opts)
 			job.Stages = []pipeline.Stage{stage, clean.NewDuplicateStage(opts)}
-			job.Finish = func(rep *pipeline.Report) error {
-				rep.Stage(stage.Name()).Details = stage.Details()
-				return nil
-			}
 			_, err = f.run(c.Context(), job, ios)
 			return err
 		},

@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sharegpt/sharegpt/internal/selectexpr"
-	"github.com/sharegpt/sharegpt/pipeline"
 )
 
 func newConvertCmd(ios *IOStreams) *cobra.Command {
@@ -61,10 +60,6 @@ dict.get does.
 			if opts.Select != nil || opts.FirstTurns >= 0 {
 				st := selectexpr.New(opts)
 				job.Stages = append(job.Stages, st)
-				job.Finish = func(r *pipeline.Report) error {
-					r.Stage(st.Name()).Details = st.Details()
-					return nil
-				}
 			}
 			_, err = f.run(c.Context(), job, ios)
 			return err

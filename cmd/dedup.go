@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -17,14 +15,10 @@ import (
 
 func newDedupCmd(ios *IOStreams) *cobra.Command {
 	var f ioFlags
+	var opt dedup.Options
 	var (
 		key, mode, keep, shingle string
-		normalize, stripPunct    bool
-		threshold                float64
-		ngram, perms, bands      int
-		rows                     int
 		clusters, memLimit       string
-		tempDir                  string
 		against                  []string
 		signatures, decisions    string
 		merge                    bool
@@ -59,7 +53,6 @@ shard then filters its part with the decisions (--decisions FILE -o OUT).`,
   sharegpt dedup --merge sig-*.bin --decisions decisions.jsonl --clusters clusters.jsonl
   sharegpt dedup --shard 3/8 dump.jsonl --decisions decisions.jsonl -o dedup-3.jsonl`,
 		RunE: func(c *cobra.Command, args []string) error {
-			var opt dedup.Options
 			var err error
 			if opt.Key, err = dedup.ParseKey(key); err != nil {
 				return usageError(err)
@@ -73,46 +66,35 @@ shard then filters its part with the decisions (--decisions FILE -o OUT).`,
 			if opt.Shingle, err = dedup.ParseShingle(shingle); err != nil {
 				return usageError(err)
 			}
-			if opt.MemoryLimit, err = parseBytes(memLimit); err != nil {
-				return usageError(fmt.Errorf("--memory-limit: %w", err))
+			if memLimit != "" {
+				if opt.MemoryLimit, err = pipeline.ParseSize(memLimit); err != nil {
+					return usageError(fmt.Errorf("--memory-limit: %w", err))
+				}
 			}
-			opt.Normalize, opt.StripPunct = normalize, stripPunct
-			opt.Threshold, opt.NGram, opt.Permutations, opt.Bands, opt.Rows = threshold, ngram, perms, bands, rows
-			opt.TempDir = tempDir
-			if threshold == 0 {
+			if opt.Threshold == 0 {
 				return usageError(fmt.Errorf("--threshold must be in (0, 1], got 0"))
 			}
 			if slices.Contains(against, "-") {
 				return usageError(fmt.Errorf("--against cannot read stdin"))
 			}
-			if merge || signatures != "" {
-				if len(against) > 0 {
-					return usageError(fmt.Errorf("--against cannot be sharded: dedup the merged output against it"))
-				}
+			if (merge || signatures != "") && len(against) > 0 {
+				return usageError(fmt.Errorf("--against cannot be sharded: dedup the merged output against it"))
 			}
 			if merge {
-				return runDedupMerge(ios, opt, append(append([]string(nil), f.inputs...), args...), decisions, clusters, f.quiet)
+				return dedupMerge(ios, opt, append(slices.Clone(f.inputs), args...), decisions, clusters, f.quiet)
 			}
 			job, err := f.job("dedup", args, ios)
 			if err != nil {
 				return err
 			}
 			job.Protect = append(slices.Clone(against), decisions)
-			if signatures != "" {
+			switch {
+			case signatures != "":
 				job.OtherFiles = []string{signatures}
-				return runDedupSign(c.Context(), ios, opt, job, signatures, f.quiet)
-			}
-			if decisions != "" {
-				dec, err := loadDecisions(decisions)
-				if err != nil {
+				return dedup.SignShard(c.Context(), opt, job, signatures)
+			case decisions != "":
+				if err := dedup.FilterShard(job, decisions); err != nil {
 					return err
-				}
-				job.Stages = append(job.Stages, dec)
-				job.Finish = func(rep *pipeline.Report) error { // before anything is committed
-					if err := dec.Check(rep); err != nil {
-						return &pipeline.InputError{Err: err}
-					}
-					return nil
 				}
 				_, err = f.run(c.Context(), job, ios)
 				return err
@@ -153,18 +135,18 @@ shard then filters its part with the decisions (--decisions FILE -o OUT).`,
 	fl.StringVar(&key, "key", "conversation", "what is compared: conversation, first-turn (first human turn), human (all human turns), gpt (all gpt turns) or id")
 	fl.StringVar(&mode, "mode", "near", "exact (equal normalised keys) or near (MinHash LSH; includes exact)")
 	fl.StringVar(&keep, "keep", "first", "which record of a cluster is kept: first, longest (characters) or most-turns; ties go to the earliest")
-	fl.BoolVar(&normalize, "normalize", true, "compare text in Unicode NFC, case folded, white space collapsed (--normalize=false compares raw text)")
-	fl.BoolVar(&stripPunct, "strip-punct", false, "with --normalize, treat punctuation and symbols as white space")
-	fl.Float64Var(&threshold, "threshold", dedup.DefaultThreshold, "near mode: Jaccard similarity of shingle sets at or above which records are duplicates")
-	fl.IntVar(&ngram, "ngram", dedup.DefaultNGram, "near mode: shingle length in words or characters")
+	fl.BoolVar(&opt.Normalize, "normalize", true, "compare text in Unicode NFC, case folded, white space collapsed (--normalize=false compares raw text)")
+	fl.BoolVar(&opt.StripPunct, "strip-punct", false, "with --normalize, treat punctuation and symbols as white space")
+	fl.Float64Var(&opt.Threshold, "threshold", dedup.DefaultThreshold, "near mode: Jaccard similarity of shingle sets at or above which records are duplicates")
+	fl.IntVar(&opt.NGram, "ngram", dedup.DefaultNGram, "near mode: shingle length in words or characters")
 	fl.StringVar(&shingle, "shingle", "word", "near mode: shingle unit, word or char (for languages written without spaces)")
-	fl.IntVar(&perms, "permutations", dedup.DefaultPermutations, "near mode: MinHash signature length")
-	fl.IntVar(&bands, "bands", 0, "near mode: LSH bands (default: derived from --threshold and --permutations)")
-	fl.IntVar(&rows, "rows", 0, "near mode: LSH rows per band (default: derived, with --bands)")
+	fl.IntVar(&opt.Permutations, "permutations", dedup.DefaultPermutations, "near mode: MinHash signature length")
+	fl.IntVar(&opt.Bands, "bands", 0, "near mode: LSH bands (default: derived from --threshold and --permutations)")
+	fl.IntVar(&opt.Rows, "rows", 0, "near mode: LSH rows per band (default: derived, with --bands)")
 	fl.StringVar(&clusters, "clusters", "", "write the clusters as JSONL to this file: cluster, kept id, members with their similarity to the kept one")
 	fl.StringArrayVar(&against, "against", nil, "drop records that duplicate a record of this file (repeatable); its records are never written")
 	fl.StringVar(&memLimit, "memory-limit", "", "keep at most this much signature state in memory (512MB, 2GiB); the rest is spilled to --temp-dir")
-	fl.StringVar(&tempDir, "temp-dir", "", "directory for spilled state and spooled stdin (default: the system's)")
+	fl.StringVar(&opt.TempDir, "temp-dir", "", "directory for spilled state and spooled stdin (default: the system's)")
 	fl.StringVar(&signatures, "signatures", "", "sharded runs: write this shard's pass-1 state to FILE and no records")
 	fl.BoolVar(&merge, "merge", false, "sharded runs: read the inputs as --signatures files of every shard, find the duplicates and write --decisions")
 	fl.StringVar(&decisions, "decisions", "", "sharded runs: with --merge, write the decisions to FILE; otherwise filter this shard with them")
@@ -201,129 +183,21 @@ func printDedupParams(w io.Writer, d *dedup.Deduper) {
 	fmt.Fprintf(w, "dedup:   and verified       %s  (estimate >= threshold)\n", det.String())
 }
 
-// parseBytes parses a size such as 512MB, 2GiB, 1G or 1048576; "" is 0.
-func parseBytes(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	units := []struct {
-		suffix string
-		mult   int64
-	}{
-		{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"TIB", 1 << 40},
-		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
-		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40}, {"B", 1},
-	}
-	upper := strings.ToUpper(s)
-	mult := int64(1)
-	for _, u := range units {
-		if strings.HasSuffix(upper, u.suffix) {
-			upper, mult = strings.TrimSpace(upper[:len(upper)-len(u.suffix)]), u.mult
-			break
-		}
-	}
-	v, err := strconv.ParseFloat(upper, 64)
-	if err != nil || v < 0 {
-		return 0, fmt.Errorf("bad size %q (want a number of bytes, optionally with KB, MB, GB, KiB, MiB, GiB)", s)
-	}
-	return int64(v * float64(mult)), nil
-}
-
-// runDedupSign writes one shard's pass-1 state.
-func runDedupSign(ctx context.Context, ios *IOStreams, opt dedup.Options, job *pipeline.Job, path string, quiet bool) error {
-	d, err := dedup.New(opt)
-	if err != nil {
-		return usageError(err)
-	}
-	defer d.Close()
-	if err := job.CheckOutputs(); err != nil {
-		return err
-	}
-	if err := d.Sign(ctx, job); err != nil {
-		return err
-	}
-	return writeAtomic(path, ios, d.WriteState)
-}
-
-// runDedupMerge merges the shards' states and writes the decisions.
-func runDedupMerge(ios *IOStreams, opt dedup.Options, states []string, decisions, clusters string, quiet bool) error {
+// dedupMerge merges the shards' states and writes the decisions.
+func dedupMerge(ios *IOStreams, opt dedup.Options, states []string, decisions, clusters string, quiet bool) error {
 	if decisions == "" {
 		return usageError(fmt.Errorf("--merge needs --decisions FILE"))
 	}
 	if len(states) == 0 {
 		return usageError(fmt.Errorf("--merge needs the --signatures files of every shard as inputs"))
 	}
-	if err := pipeline.CheckDistinct(decisions, clusters); err != nil {
-		return err
-	}
-	g := pipeline.NewGuard(states)
-	for _, out := range []string{decisions, clusters} {
-		if err := g.CheckFile(out); err != nil {
-			return err
-		}
-	}
-	d, err := dedup.New(opt)
+	st, err := dedup.Merge(opt, dedup.MergeOptions{States: states, Decisions: decisions, Clusters: clusters, Stdout: ios.Out})
 	if err != nil {
-		return usageError(err)
-	}
-	defer d.Close()
-	for _, p := range states {
-		if err := loadState(d, p); err != nil {
-			return &pipeline.InputError{Err: err}
-		}
-	}
-	if err := d.Resolve(); err != nil {
 		return err
-	}
-	if err := writeAtomic(decisions, ios, d.WriteDecisions); err != nil {
-		return err
-	}
-	if clusters != "" {
-		if err := writeAtomic(clusters, ios, d.WriteClusters); err != nil {
-			return err
-		}
 	}
 	if !quiet {
-		st := d.Stats()
 		fmt.Fprintf(ios.ErrOut, "dedup --merge: %d records from %d shards: %d clusters, %d duplicates; %d candidate pairs, %d verified\n",
 			st.Records, len(states), st.Clusters, st.Duplicates, st.CandidatePairs, st.VerifiedPairs)
 	}
 	return nil
-}
-
-func loadState(d *dedup.Deduper, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return d.LoadState(f, path)
-}
-
-func loadDecisions(path string) (*dedup.Decisions, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, &pipeline.InputError{Err: err}
-	}
-	defer f.Close()
-	dec, err := dedup.LoadDecisions(f, path)
-	if err != nil {
-		return nil, &pipeline.InputError{Err: err}
-	}
-	return dec, nil
-}
-
-// writeAtomic writes a file (or stdout for "-") through write, in place
-// only when write succeeds.
-func writeAtomic(path string, ios *IOStreams, write func(io.Writer) error) error {
-	o, err := pipeline.CreateOutput(path, ios.Out)
-	if err != nil {
-		return err
-	}
-	if err := write(o); err != nil {
-		o.Abort()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return o.Commit()
 }

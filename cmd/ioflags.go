@@ -138,7 +138,7 @@ func (f *ioFlags) writeOptions(style pipeline.OutputStyle) (pipeline.WriteOption
 		return o, fmt.Errorf("--shard-rows must not be negative")
 	}
 	if f.shardBytes != "" {
-		n, err := columnar.ParseSize(f.shardBytes)
+		n, err := pipeline.ParseSize(f.shardBytes)
 		if err != nil {
 			return o, fmt.Errorf("--shard-bytes: %w", err)
 		}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -84,17 +85,29 @@ func Execute(ctx context.Context, ios *IOStreams, args []string) int {
 	var ee *exitError
 	var ie *pipeline.InputError
 	var oe *pipeline.OutputError
+	var opt *pipeline.OptionError
 	switch {
 	case errors.As(err, &ee):
 		code = ee.code
-	case errors.As(err, &ie), errors.As(err, &oe):
+	case errors.As(err, &ie), errors.As(err, &oe), errors.As(err, &opt):
 		code = ExitInputError
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(ios.ErrOut, "sharegpt: interrupted; no output was written")
 		return 130
 	}
 	if ee == nil || ee.err != nil {
-		fmt.Fprintf(ios.ErrOut, "sharegpt: %v\n", err)
+		fmt.Fprintf(ios.ErrOut, "sharegpt: %s\n", flagNames(err))
 	}
 	return code
+}
+
+// flagNames returns err's message with the options an OptionError in its
+// chain names written as flags ("--threshold", not "threshold").
+func flagNames(err error) string {
+	msg := err.Error()
+	var opt *pipeline.OptionError
+	if errors.As(err, &opt) {
+		msg = strings.Replace(msg, opt.Error(), opt.Flags(), 1)
+	}
+	return msg
 }

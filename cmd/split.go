@@ -68,10 +68,6 @@ fastchat-lost-pair and empty-segment (--mode fastchat).`,
 				return err
 			}
 			job.Stages = []pipeline.Stage{stage}
-			job.Finish = func(r *pipeline.Report) error {
-				r.Stage(stage.Name()).Details = stage.Details()
-				return nil
-			}
 			if _, err := f.run(c.Context(), job, ios); err != nil {
 				return err
 			}

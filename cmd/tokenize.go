@@ -7,8 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sharegpt/sharegpt/internal/chat"
-	"github.com/sharegpt/sharegpt/internal/hfdataset"
-	"github.com/sharegpt/sharegpt/pipeline"
 	"github.com/sharegpt/sharegpt/tokenize"
 )
 
@@ -81,50 +79,22 @@ gpt turn), truncated-away (no reply token within --max-length).`,
 			if err != nil {
 				return usageError(err)
 			}
-			table := hfDisk != "" || hfHub != "" || tokenize.IsTable(f.output, f.outputFormat)
-			if hfDisk != "" || hfHub != "" {
-				f.output = "" // the folder is the output
-			}
 			job, err := f.job("tokenize", args, ios)
 			if err != nil {
 				return err
 			}
-			job.Stages = []pipeline.Stage{stage}
-			if hfDisk != "" {
-				job.Folders, job.OtherFiles = hfdataset.Replaces(hfdataset.Disk, hfDisk)
-			} else if hfHub != "" {
-				job.Folders, job.OtherFiles = hfdataset.Replaces(hfdataset.Hub, hfHub)
+			write := job.Write
+			if !c.Flags().Changed("row-group-size") {
+				write.RowGroupSize = 0 // tokenize.DefaultRowGroupSize
 			}
-			if err := job.CheckOutputs(); err != nil {
-				return err
+			sink, err := tokenize.Attach(job, stage, tokenize.TableOptions{
+				Path: f.output, Format: f.outputFormat, HFDisk: hfDisk, HFHub: hfHub, Write: write, Force: force,
+			})
+			if err != nil {
+				return usageError(err)
 			}
-			var sink *tokenize.TableSink
-			if table {
-				write := job.Write
-				if !c.Flags().Changed("row-group-size") {
-					write.RowGroupSize = 0 // tokenize.DefaultRowGroupSize
-				}
-				sink, err = tokenize.OpenTable(tokenize.TableOptions{
-					Path: f.output, Format: f.outputFormat, HFDisk: hfDisk, HFHub: hfHub, Write: write, Force: force,
-				})
-				if err != nil {
-					return usageError(err)
-				}
+			if sink != nil {
 				defer sink.Abort() // does nothing after Commit
-				job.Sink = sink
-			}
-			job.Finish = func(r *pipeline.Report) error {
-				r.Stage(stage.Name()).Details = stage.Details()
-				if sink == nil {
-					return nil
-				}
-				if err := sink.Commit(); err != nil {
-					return err
-				}
-				for _, s := range sink.Shards() {
-					r.BytesOut += s.Bytes
-				}
-				return nil
 			}
 			if _, err := f.run(c.Context(), job, ios); err != nil {
 				return err

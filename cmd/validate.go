@@ -78,37 +78,18 @@ func validateRun(c *cobra.Command, o *validateOptions, inputs []string, ios *IOS
 	if err != nil {
 		return usageError(err)
 	}
-	if len(inputs) == 0 {
-		inputs = []string{"-"}
-	}
-	reg := registry()
 	var listed []validate.Violation
-	var total int64
-	report := func(viol validate.Violation) {
-		total++
-		if o.maxViolations > 0 && total > int64(o.maxViolations) {
-			return
-		}
-		if o.format == "text" {
-			fmt.Fprintln(ios.Out, viol)
-		} else {
-			listed = append(listed, viol)
-		}
-	}
-	var readErr error
-	for _, in := range inputs {
-		src, err := reg.Open(in, ios.In, pipeline.ReadOptions{Format: o.inputFormat, Style: style, MaxRecordBytes: o.maxRecordBytes})
-		if err != nil {
-			readErr = fmt.Errorf("open %s: %w", in, err)
-			break
-		}
-		err = v.Check(c.Context(), src, report)
-		src.Close()
-		if err != nil {
-			readErr = err
-			break
-		}
-	}
+	total, readErr := v.Run(c.Context(), validate.Files{
+		Inputs: inputs, Registry: registry(), Stdin: ios.In, Max: o.maxViolations,
+		Read: pipeline.ReadOptions{Format: o.inputFormat, Style: style, MaxRecordBytes: o.maxRecordBytes},
+		Each: func(viol validate.Violation) {
+			if o.format == "text" {
+				fmt.Fprintln(ios.Out, viol)
+			} else {
+				listed = append(listed, viol)
+			}
+		},
+	})
 	if o.format == "json" {
 		b, err := validate.MarshalViolations(v.Records(), listed, total)
 		if err != nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/sharegpt/sharegpt/pipeline"
 )
 
 // Key is what two records are compared by.
@@ -64,22 +66,22 @@ func parseName(kind, s string, names []string) (int, error) {
 	return 0, fmt.Errorf("unknown %s %q (want %s)", kind, s, strings.Join(names, ", "))
 }
 
-// ParseKey parses a --key value.
+// ParseKey parses a key name.
 func ParseKey(s string) (Key, error) { i, err := parseName("key", s, keyNames); return Key(i), err }
 
-// ParseMode parses a --mode value.
+// ParseMode parses a mode name.
 func ParseMode(s string) (Mode, error) {
 	i, err := parseName("mode", s, []string{"near", "exact"})
 	return Mode(i), err
 }
 
-// ParseKeep parses a --keep value.
+// ParseKeep parses a keep policy name.
 func ParseKeep(s string) (Keep, error) {
 	i, err := parseName("keep policy", s, keepNames)
 	return Keep(i), err
 }
 
-// ParseShingle parses a --shingle value.
+// ParseShingle parses a shingle unit name.
 func ParseShingle(s string) (Shingle, error) {
 	i, err := parseName("shingle", s, []string{"word", "char"})
 	return Shingle(i), err
@@ -124,19 +126,19 @@ func (o *Options) fill() error {
 	}
 	switch {
 	case o.Threshold <= 0 || o.Threshold > 1 || math.IsNaN(o.Threshold):
-		return fmt.Errorf("--threshold must be in (0, 1], got %g", o.Threshold)
+		return pipeline.OptionErrorf("{threshold} must be in (0, 1], got %g", o.Threshold)
 	case o.NGram < 1:
-		return fmt.Errorf("--ngram must be at least 1, got %d", o.NGram)
+		return pipeline.OptionErrorf("{ngram} must be at least 1, got %d", o.NGram)
 	case o.Permutations < 8 || o.Permutations > 2048:
-		return fmt.Errorf("--permutations must be in [8, 2048], got %d", o.Permutations)
+		return pipeline.OptionErrorf("{permutations} must be in [8, 2048], got %d", o.Permutations)
 	case o.Bands < 0 || o.Rows < 0:
-		return fmt.Errorf("--bands and --rows must not be negative")
+		return pipeline.OptionErrorf("{bands} and {rows} must not be negative")
 	case (o.Bands == 0) != (o.Rows == 0):
-		return fmt.Errorf("--bands and --rows go together")
+		return pipeline.OptionErrorf("{bands} and {rows} go together")
 	case o.Bands*o.Rows > o.Permutations:
-		return fmt.Errorf("--bands × --rows (%d) is more than --permutations (%d)", o.Bands*o.Rows, o.Permutations)
+		return pipeline.OptionErrorf("{bands} × {rows} (%d) is more than {permutations} (%d)", o.Bands*o.Rows, o.Permutations)
 	case o.MemoryLimit < 0:
-		return fmt.Errorf("--memory-limit must not be negative")
+		return pipeline.OptionErrorf("{memory-limit} must not be negative")
 	}
 	if o.Key == KeyID {
 		o.Mode = ModeExact // ids are compared whole

@@ -30,11 +30,11 @@ type RunOptions struct {
 // unlinked temporary file in TempDir during pass 1 and read again from it.
 func (d *Deduper) Run(ctx context.Context, job *pipeline.Job, ro RunOptions) (*pipeline.Report, error) {
 	if slices.Contains(ro.Against, "-") {
-		return nil, fmt.Errorf("--against cannot read stdin")
+		return nil, pipeline.OptionErrorf("{against} cannot read stdin")
 	}
 	if len(ro.Against) > 0 {
 		if err := d.sign(ctx, job, ro.Against, d.Signer(true), nil); err != nil {
-			return nil, fmt.Errorf("--against: %w", err)
+			return nil, fmt.Errorf("the files to dedup against: %w", err)
 		}
 	}
 	inputs := job.Inputs

@@ -42,7 +42,7 @@ func (d *Deduper) fingerprint() string {
 // mode, its signature and band hashes.
 func (d *Deduper) WriteState(w io.Writer) error {
 	if d.nAgainst > 0 {
-		return errors.New("dedup: --against inputs cannot be merged from shards; dedup the merged output against them")
+		return errors.New("dedup: the state of a run with files to dedup against cannot be merged from shards; dedup the merged output against them")
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	hdr, _ := json.Marshal(stateHeader{Options: d.fingerprint(), Rows: d.n})
@@ -94,7 +94,7 @@ func (d *Deduper) LoadState(r io.Reader, name string) error {
 	br := bufio.NewReaderSize(r, 1<<20)
 	magic := make([]byte, len(stateMagic))
 	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != stateMagic {
-		return fmt.Errorf("%s: not a dedup state file (written by dedup --signatures)", name)
+		return fmt.Errorf("%s: not a dedup state file (one written by a sharded dedup run)", name)
 	}
 	line, err := br.ReadBytes('\n')
 	var hdr stateHeader
@@ -222,7 +222,7 @@ func LoadDecisions(r io.Reader, name string) (*Decisions, error) {
 		if n == 1 {
 			var h decisionsHeader
 			if err := json.Unmarshal(sc.Bytes(), &h); err != nil || h.Rows < 0 {
-				return nil, fmt.Errorf("%s: not a decisions file (written by dedup --merge --decisions)", name)
+				return nil, fmt.Errorf("%s: not a decisions file (one written by the merge of a sharded dedup run)", name)
 			}
 			dec.Rows = h.Rows
 			continue

@@ -272,3 +272,17 @@ func (o *Output) Abort() {
 		o.file.Abort()
 	}
 }
+
+// WriteFileAtomic writes path ("-" is stdout) through write: a file
+// appears, compressed by its extension, only when write succeeds.
+func WriteFileAtomic(path string, stdout io.Writer, write func(io.Writer) error) error {
+	o, err := CreateOutput(path, stdout)
+	if err != nil {
+		return err
+	}
+	if err := write(o); err != nil {
+		o.Abort()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return o.Commit()
+}

@@ -148,6 +148,13 @@ func (j *Job) Run(ctx context.Context) (*Report, error) {
 		Shard:                j.Shard,
 	}
 	rep, err := runner.Run(ctx, sources)
+	if err == nil {
+		for _, st := range j.Stages {
+			if d, ok := st.(DetailedStage); ok {
+				rep.Stage(st.Name()).Details = d.ReportDetails()
+			}
+		}
+	}
 	if err == nil && j.Finish != nil {
 		err = j.Finish(rep)
 	}

@@ -23,6 +23,15 @@ type Stage interface {
 	Process(ctx context.Context, rec *Record, out *Out) error
 }
 
+// DetailedStage is a stage with details of its own for the report (hit
+// counts, a histogram): when a job's records are processed, and before
+// Job.Finish runs, the stage's ReportDetails value becomes its
+// StageReport.Details.
+type DetailedStage interface {
+	Stage
+	ReportDetails() any
+}
+
 // OrderedStage is a stage that keeps state across records and so must see
 // them one at a time, in input order (a duplicate filter, say). Stages
 // without this mark run on all workers at once.

@@ -428,3 +428,6 @@ func b2i(b bool) int {
 	}
 	return 0
 }
+
+// ReportDetails implements pipeline.DetailedStage.
+func (s *Stage) ReportDetails() any { return s.Details() }

@@ -315,3 +315,6 @@ func (s *Stage) Details() *Details {
 		LeadingGPTDropped: s.droppedFirst.Load(),
 	}
 }
+
+// ReportDetails implements pipeline.DetailedStage.
+func (s *Stage) ReportDetails() any { return s.Details() }

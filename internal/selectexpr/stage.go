@@ -68,3 +68,6 @@ func (s *Stage) Details() Details {
 	}
 	return d
 }
+
+// ReportDetails implements pipeline.DetailedStage.
+func (s *Stage) ReportDetails() any { return s.Details() }
