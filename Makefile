@@ -4,7 +4,7 @@ BIN         ?= bin/sharegpt
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 OUT         ?= out/sample
 
-.PHONY: build sample test bench lint fuzz clean
+.PHONY: build sample test race bench lint fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/sharegpt
@@ -18,6 +18,12 @@ sample: build
 
 test:
 	$(GO) test ./...
+
+# The race detector over the packages that run work concurrently (the
+# ordered parallel runner, dedup's spill and shards, augment's request
+# pool, the parallel writers); -short skips the long oracle sweeps.
+race:
+	$(GO) test -race -short ./pipeline ./dedup ./augment/... ./clean ./split ./internal/columnar ./internal/hfdataset
 
 # Benchmarks: go test -bench, clean on 5,000 raw conversations, convert,
 # validate and stats (scripts/bench.sh), then the whole chain at 1/4, 1/2

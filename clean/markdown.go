@@ -103,18 +103,18 @@ type list struct {
 type elemKind uint8
 
 const (
-	kNone elemKind = iota
-	kBlock
-	kHeading
-	kList
-	kLi
-	kQuote
-	kTable
-	kThead
-	kTr
-	kCell
-	kOpener  // emphasis or link: pops r.opens
-	kDisplay // .katex-display wrapper
+	elemNone elemKind = iota
+	elemBlock
+	elemHeading
+	elemList
+	elemLi
+	elemQuote
+	elemTable
+	elemThead
+	elemTr
+	elemCell
+	elemOpener  // emphasis or link: pops r.opens
+	elemDisplay // .katex-display wrapper
 )
 
 type elem struct {
@@ -457,7 +457,7 @@ func (r *renderer) start(a atom.Atom, name []byte, at *attrs, selfClosing bool) 
 				c.tight = false
 			}
 		}
-		r.push(a, name, kBlock)
+		r.push(a, name, elemBlock)
 	case atom.Div, atom.Section, atom.Article, atom.Header, atom.Footer, atom.Main,
 		atom.Nav, atom.Aside, atom.Figure, atom.Figcaption, atom.Details, atom.Summary,
 		atom.Address, atom.Fieldset, atom.Form, atom.Dl, atom.Dt, atom.Dd, atom.Center,
@@ -470,14 +470,14 @@ func (r *renderer) start(a atom.Atom, name []byte, at *attrs, selfClosing bool) 
 		}
 		r.flushInline()
 		if !void {
-			r.push(a, name, kBlock)
+			r.push(a, name, elemBlock)
 		}
 	case atom.Span:
 		if r.katex(a, name, at, void) {
 			return
 		}
 		if !void {
-			r.push(a, name, kNone)
+			r.push(a, name, elemNone)
 		}
 	case atom.Math:
 		if !void {
@@ -485,14 +485,14 @@ func (r *renderer) start(a atom.Atom, name []byte, at *attrs, selfClosing bool) 
 		}
 	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
 		r.closeP()
-		r.closeTo(func(e *elem) bool { return e.kind == kHeading }, isBlockBoundary)
+		r.closeTo(func(e *elem) bool { return e.kind == elemHeading }, isBlockBoundary)
 		r.flushInline()
 		if r.cell {
-			r.push(a, name, kBlock)
+			r.push(a, name, elemBlock)
 			return
 		}
 		r.heading = int(name[1] - '0')
-		r.push(a, name, kHeading)
+		r.push(a, name, elemHeading)
 	case atom.Pre:
 		r.closeP()
 		r.flushInline()
@@ -505,41 +505,43 @@ func (r *renderer) start(a atom.Atom, name []byte, at *attrs, selfClosing bool) 
 		r.flushInline()
 		if r.cell || void {
 			if !void {
-				r.push(a, name, kBlock)
+				r.push(a, name, elemBlock)
 			}
 			return
 		}
 		r.openList(a == atom.Ol, at)
-		r.push(a, name, kList)
+		r.push(a, name, elemList)
 	case atom.Li:
-		r.closeTo(func(e *elem) bool { return e.kind == kLi }, func(e *elem) bool { return e.kind == kList || e.kind == kTable || e.kind == kCell || e.kind == kQuote })
+		r.closeTo(func(e *elem) bool { return e.kind == elemLi }, func(e *elem) bool {
+			return e.kind == elemList || e.kind == elemTable || e.kind == elemCell || e.kind == elemQuote
+		})
 		r.flushInline()
 		if r.cell || void {
 			if !void {
-				r.push(a, name, kBlock)
+				r.push(a, name, elemBlock)
 			}
 			return
 		}
 		r.openItem()
-		r.push(a, name, kLi)
+		r.push(a, name, elemLi)
 	case atom.Blockquote:
 		r.closeP()
 		r.flushInline()
 		if r.cell || void {
 			if !void {
-				r.push(a, name, kBlock)
+				r.push(a, name, elemBlock)
 			}
 			return
 		}
 		r.sep(sepBlank, false)
 		r.conts = append(r.conts, container{first: "> ", rest: "> "})
-		r.push(a, name, kQuote)
+		r.push(a, name, elemQuote)
 	case atom.Table:
 		r.closeP()
 		r.flushInline()
 		if r.inTable || void {
 			if !void {
-				r.push(a, name, kBlock)
+				r.push(a, name, elemBlock)
 			}
 			return
 		}
@@ -547,28 +549,28 @@ func (r *renderer) start(a atom.Atom, name []byte, at *attrs, selfClosing bool) 
 		t := &r.table
 		t.cells, t.rowEnds, t.aligns = t.cells[:0], t.rowEnds[:0], t.aligns[:0]
 		t.headRows, t.inHead, t.rowStart = 0, false, 0
-		r.push(a, name, kTable)
+		r.push(a, name, elemTable)
 	case atom.Thead, atom.Tbody, atom.Tfoot:
 		if r.inTable && !r.cell {
 			r.table.inHead = a == atom.Thead
-			r.push(a, name, kThead)
+			r.push(a, name, elemThead)
 		} else if !void {
 			r.softBreak()
-			r.push(a, name, kNone)
+			r.push(a, name, elemNone)
 		}
 	case atom.Tr:
 		if r.inTable && !r.cell && r.tableTop() {
-			r.closeTo(func(e *elem) bool { return e.kind == kTr }, func(e *elem) bool { return e.kind == kTable })
+			r.closeTo(func(e *elem) bool { return e.kind == elemTr }, func(e *elem) bool { return e.kind == elemTable })
 			r.table.rowStart = len(r.table.cells)
 			r.table.rowHead = r.table.inHead
-			r.push(a, name, kTr)
+			r.push(a, name, elemTr)
 		} else if !void {
 			r.softBreak()
-			r.push(a, name, kNone)
+			r.push(a, name, elemNone)
 		}
 	case atom.Td, atom.Th:
 		if r.inTable && (!r.cell || r.cellTop()) {
-			r.closeTo(func(e *elem) bool { return e.kind == kCell }, func(e *elem) bool { return e.kind == kTable || e.kind == kTr })
+			r.closeTo(func(e *elem) bool { return e.kind == elemCell }, func(e *elem) bool { return e.kind == elemTable || e.kind == elemTr })
 			r.flushInline()
 			r.cell = true
 			r.table.cellHead = a == atom.Th
@@ -578,10 +580,10 @@ func (r *renderer) start(a atom.Atom, name []byte, at *attrs, selfClosing bool) 
 			if len(r.table.rowEnds) == 0 {
 				r.table.aligns = append(r.table.aligns, alignOf(at))
 			}
-			r.push(a, name, kCell)
+			r.push(a, name, elemCell)
 		} else if !void {
 			r.softBreak()
-			r.push(a, name, kNone)
+			r.push(a, name, elemNone)
 		}
 	case atom.Hr:
 		r.closeP()
@@ -637,7 +639,7 @@ func (r *renderer) start(a atom.Atom, name []byte, at *attrs, selfClosing bool) 
 		}
 	default:
 		if !void {
-			r.push(a, name, kNone)
+			r.push(a, name, elemNone)
 		}
 	}
 }
@@ -671,7 +673,7 @@ func (r *renderer) katex(a atom.Atom, name []byte, at *attrs, void bool) bool {
 		return false
 	}
 	if hasClass(at.class, "katex-display") {
-		r.push(a, name, kDisplay)
+		r.push(a, name, elemDisplay)
 		r.display++
 		return true
 	}
@@ -994,7 +996,7 @@ func (r *renderer) push(a atom.Atom, name []byte, k elemKind) {
 // isBlockBoundary reports elements an implicit close does not cross.
 func isBlockBoundary(e *elem) bool {
 	switch e.kind {
-	case kList, kLi, kQuote, kTable, kTr, kCell, kThead:
+	case elemList, elemLi, elemQuote, elemTable, elemTr, elemCell, elemThead:
 		return true
 	}
 	return false
@@ -1023,7 +1025,7 @@ func (r *renderer) closeP() {
 			r.popTo(i)
 			return
 		}
-		if e.kind != kNone && e.kind != kOpener {
+		if e.kind != elemNone && e.kind != elemOpener {
 			return
 		}
 	}
@@ -1032,9 +1034,9 @@ func (r *renderer) closeP() {
 func (r *renderer) tableTop() bool {
 	for i := len(r.elems) - 1; i >= 0; i-- {
 		switch r.elems[i].kind {
-		case kTable:
+		case elemTable:
 			return true
-		case kCell:
+		case elemCell:
 			return false
 		}
 	}
@@ -1046,9 +1048,9 @@ func (r *renderer) tableTop() bool {
 func (r *renderer) cellTop() bool {
 	for i := len(r.elems) - 1; i >= 0; i-- {
 		switch r.elems[i].kind {
-		case kCell:
+		case elemCell:
 			return true
-		case kBlock, kNone:
+		case elemBlock, elemNone:
 			if r.elems[i].a == atom.Table || r.elems[i].a == atom.Tr {
 				return false
 			}
@@ -1104,27 +1106,27 @@ func (r *renderer) popTo(i int) {
 
 func (r *renderer) closeElem(e elem) {
 	switch e.kind {
-	case kBlock:
+	case elemBlock:
 		r.flushInline()
-	case kHeading:
+	case elemHeading:
 		r.flushInline()
 		r.heading = 0
-	case kList:
+	case elemList:
 		r.flushInline()
 		l := r.lists[len(r.lists)-1]
 		r.lists = r.lists[:len(r.lists)-1]
 		r.top().lastList = l.marker
-	case kLi, kQuote:
+	case elemLi, elemQuote:
 		r.flushInline()
-		if c := r.top(); e.kind == kLi && c.li && !c.used {
+		if c := r.top(); e.kind == elemLi && c.li && !c.used {
 			r.writeLine(nil) // an empty item keeps its marker
 		}
 		if len(r.conts) > 1 {
 			r.conts = r.conts[:len(r.conts)-1]
 		}
-	case kCell:
+	case elemCell:
 		r.endCell()
-	case kTr:
+	case elemTr:
 		t := &r.table
 		if len(t.cells) > t.rowStart {
 			t.rowEnds = append(t.rowEnds, len(t.cells))
@@ -1133,15 +1135,15 @@ func (r *renderer) closeElem(e elem) {
 			}
 		}
 		t.rowStart = len(t.cells)
-	case kThead:
+	case elemThead:
 		r.table.inHead = false
-	case kTable:
+	case elemTable:
 		r.endTable()
-	case kOpener:
+	case elemOpener:
 		o := r.opens[len(r.opens)-1]
 		r.opens = r.opens[:len(r.opens)-1]
 		r.closeOpener(&o)
-	case kDisplay:
+	case elemDisplay:
 		r.display--
 	}
 }
@@ -1251,7 +1253,7 @@ func (r *renderer) openList(ordered bool, at *attrs) {
 func (r *renderer) openItem() {
 	if len(r.lists) == 0 || !r.inList() {
 		r.lists = append(r.lists, list{marker: '-', next: 1})
-		r.elems = append(r.elems, elem{kind: kList})
+		r.elems = append(r.elems, elem{kind: elemList})
 	}
 	l := &r.lists[len(r.lists)-1]
 	var marker string
@@ -1274,9 +1276,9 @@ func (r *renderer) openItem() {
 func (r *renderer) inList() bool {
 	for i := len(r.elems) - 1; i >= 0; i-- {
 		switch r.elems[i].kind {
-		case kList:
+		case elemList:
 			return true
-		case kLi, kQuote, kTable, kCell:
+		case elemLi, elemQuote, elemTable, elemCell:
 			return false
 		}
 	}

@@ -43,7 +43,7 @@ import (
 // starts raw HTML (a tag, comment, processing instruction, declaration or
 // CDATA section) or an autolink.
 func escapesLT(b, k []byte, i int) bool {
-	if k[i] != kLiteral || i+1 >= len(b) {
+	if k[i] != byteLiteral || i+1 >= len(b) {
 		return false
 	}
 	switch c := b[i+1]; {

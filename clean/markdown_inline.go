@@ -11,11 +11,11 @@ import (
 // Byte kinds of the inline buffer: every byte of inlineBuf.b has a kind in
 // inlineBuf.k that says how the escaping pass treats it.
 const (
-	kOpaque  byte = iota // emitted content never escaped: code spans, math, URLs
-	kLiteral             // text from the page
-	kDelim               // emitted delimiter (**, *, ~~, backticks, [ ])
-	kEscape              // literal byte to write with a backslash before it
-	kDeleted             // dropped emitted delimiter
+	byteOpaque  byte = iota // emitted content never escaped: code spans, math, URLs
+	byteLiteral             // text from the page
+	byteDelim               // emitted delimiter (**, *, ~~, backticks, [ ])
+	byteEscape              // literal byte to write with a backslash before it
+	byteDeleted             // dropped emitted delimiter
 )
 
 // opener is an emphasis or link start whose marker is written lazily, with
@@ -73,7 +73,7 @@ func (r *renderer) flushWS() {
 				c = ' '
 			}
 			r.b = append(r.b, c)
-			r.k = append(r.k, kLiteral)
+			r.k = append(r.k, byteLiteral)
 		}
 		r.ws = 0
 	}
@@ -86,7 +86,7 @@ func (r *renderer) flushWS() {
 		o.start = len(r.b)
 		r.b = append(r.b, o.marker...)
 		for range o.marker {
-			r.k = append(r.k, kDelim)
+			r.k = append(r.k, byteDelim)
 		}
 		if o.link {
 			r.inLnk++
@@ -118,9 +118,9 @@ func (r *renderer) appendText(t []byte) {
 		}
 		r.b = append(r.b, t[i:j]...)
 		for _, c := range t[i:j] {
-			k := kLiteral
+			k := byteLiteral
 			if r.inLnk > 0 && (c == '[' || c == ']') {
-				k = kEscape
+				k = byteEscape
 			}
 			r.k = append(r.k, k)
 		}
@@ -133,7 +133,7 @@ func (r *renderer) appendOpaque(s string) {
 	r.flushWS()
 	r.b = append(r.b, s...)
 	for range len(s) {
-		r.k = append(r.k, kOpaque)
+		r.k = append(r.k, byteOpaque)
 	}
 }
 
@@ -151,7 +151,7 @@ func (r *renderer) lineBreak() {
 	r.ws = 0
 	if len(r.b) > 0 && r.b[len(r.b)-1] != '\n' {
 		r.b = append(r.b, '\n')
-		r.k = append(r.k, kLiteral)
+		r.k = append(r.k, byteLiteral)
 	}
 }
 
@@ -181,7 +181,7 @@ func (r *renderer) image(at *attrs) {
 	r.b = appendDest(r.b, at.src)
 	r.b = append(r.b, ')')
 	for len(r.k) < len(r.b) {
-		r.k = append(r.k, kOpaque)
+		r.k = append(r.k, byteOpaque)
 	}
 }
 
@@ -224,14 +224,14 @@ func (r *renderer) pushOpener(a atom.Atom, name []byte, marker string, href []by
 	if o.link {
 		for i := range r.opens {
 			if r.opens[i].link {
-				r.push(a, name, kNone) // no links in links
+				r.push(a, name, elemNone) // no links in links
 				return
 			}
 		}
 		o.href = append([]byte(nil), href...)
 	}
 	r.opens = append(r.opens, o)
-	r.push(a, name, kOpener)
+	r.push(a, name, elemOpener)
 }
 
 // closeOpener writes the end of an emphasis or link whose start was
@@ -250,7 +250,7 @@ func (r *renderer) closeOpener(o *opener) {
 	if o.link {
 		r.inLnk--
 		text := r.b[o.start+1:]
-		if len(o.href) == 0 || (bytes.Equal(text, o.href) && allKind(r.k[o.start+1:], kLiteral) &&
+		if len(o.href) == 0 || (bytes.Equal(text, o.href) && allKind(r.k[o.start+1:], byteLiteral) &&
 			linkifies(o.href) && (o.start == 0 || bytes.IndexByte([]byte(" \n(*_~"), r.b[o.start-1]) >= 0)) {
 			// no destination, or a bare URL: keep only the text
 			copy(r.b[o.start:], r.b[o.start+1:])
@@ -269,23 +269,23 @@ func (r *renderer) closeOpener(o *opener) {
 			}
 		} else {
 			r.b = append(r.b, ']', '(')
-			r.k = append(r.k, kDelim, kOpaque)
+			r.k = append(r.k, byteDelim, byteOpaque)
 			r.b = appendDest(r.b, o.href)
 			r.b = append(r.b, ')')
 			for len(r.k) < len(r.b) {
-				r.k = append(r.k, kOpaque)
+				r.k = append(r.k, byteOpaque)
 			}
 		}
 	} else {
 		r.pairs = append(r.pairs, delimPair{o.start, len(r.b), len(o.marker)})
 		r.b = append(r.b, o.marker...)
 		for range o.marker {
-			r.k = append(r.k, kDelim)
+			r.k = append(r.k, byteDelim)
 		}
 	}
 	for ; nl > 0; nl-- {
 		r.b = append(r.b, '\n')
-		r.k = append(r.k, kLiteral)
+		r.k = append(r.k, byteLiteral)
 	}
 }
 
@@ -379,13 +379,13 @@ func encodeCodeSpan(b, k, code []byte, longest int, allSpace, cell bool) ([]byte
 	n := longest + 1
 	for i := 0; i < n; i++ {
 		b = append(b, '`')
-		k = append(k, kDelim)
+		k = append(k, byteDelim)
 	}
 	first, last := code[0], code[len(code)-1]
 	pad := first == '`' || last == '`' || (!allSpace && isSpaceByte(first) && isSpaceByte(last))
 	if pad {
 		b = append(b, ' ')
-		k = append(k, kOpaque)
+		k = append(k, byteOpaque)
 	}
 	for _, c := range code {
 		if c == '\n' || c == '\r' {
@@ -393,18 +393,18 @@ func encodeCodeSpan(b, k, code []byte, longest int, allSpace, cell bool) ([]byte
 		}
 		if c == '|' && cell {
 			b = append(b, '\\')
-			k = append(k, kOpaque)
+			k = append(k, byteOpaque)
 		}
 		b = append(b, c)
-		k = append(k, kOpaque)
+		k = append(k, byteOpaque)
 	}
 	if pad {
 		b = append(b, ' ')
-		k = append(k, kOpaque)
+		k = append(k, byteOpaque)
 	}
 	for i := 0; i < n; i++ {
 		b = append(b, '`')
-		k = append(k, kDelim)
+		k = append(k, byteDelim)
 	}
 	return b, k
 }
@@ -430,18 +430,18 @@ func (r *renderer) mergeAdjacentSpans(b, k []byte) ([]byte, []byte) {
 	type span struct{ open, start, end, close int } // runs [open,start) and [end,close)
 	var spans []span
 	for i := 0; i < len(b); {
-		if b[i] != '`' || k[i] != kDelim {
+		if b[i] != '`' || k[i] != byteDelim {
 			i++
 			continue
 		}
 		j := i
-		for j < len(b) && b[j] == '`' && k[j] == kDelim && (j == i || j-i < 64) {
+		for j < len(b) && b[j] == '`' && k[j] == byteDelim && (j == i || j-i < 64) {
 			j++
 		}
 		// the closing run has the opening run's length
 		n := j - i
 		e := j
-		for e < len(b) && !(b[e] == '`' && k[e] == kDelim) {
+		for e < len(b) && !(b[e] == '`' && k[e] == byteDelim) {
 			e++
 		}
 		c := e + n
@@ -578,7 +578,7 @@ type delimRun struct {
 func (r *renderer) renderInline(singleLine bool) []byte {
 	b, k := r.b, r.k
 	// trim trailing whitespace
-	for len(b) > 0 && isSpaceByte(b[len(b)-1]) && k[len(b)-1] != kOpaque {
+	for len(b) > 0 && isSpaceByte(b[len(b)-1]) && k[len(b)-1] != byteOpaque {
 		b = b[:len(b)-1]
 	}
 	k = k[:len(b)]
@@ -589,8 +589,8 @@ func (r *renderer) renderInline(singleLine bool) []byte {
 	r.markBackticks(b, k)
 	sawOpen := false
 	for i, c := range b {
-		if k[i] != kLiteral {
-			if c == '[' && k[i] == kDelim {
+		if k[i] != byteLiteral {
+			if c == '[' && k[i] == byteDelim {
 				sawOpen = true
 			}
 			continue
@@ -598,29 +598,29 @@ func (r *renderer) renderInline(singleLine bool) []byte {
 		switch c {
 		case '\\':
 			if i+1 < len(b) && (isASCIIPunct(b[i+1]) || b[i+1] == '\n') {
-				k[i] = kEscape
+				k[i] = byteEscape
 			}
 		case '<':
 			if escapesLT(b, k, i) {
-				k[i] = kEscape
+				k[i] = byteEscape
 			}
 		case '&':
 			if isEntity(b[i:]) {
-				k[i] = kEscape
+				k[i] = byteEscape
 			}
 		case '[':
 			sawOpen = true
 		case '!':
-			if i+1 < len(b) && b[i+1] == '[' && k[i+1] == kDelim {
-				k[i] = kEscape // "![" would make the link an image
+			if i+1 < len(b) && b[i+1] == '[' && k[i+1] == byteDelim {
+				k[i] = byteEscape // "![" would make the link an image
 			}
 		case ']':
 			if sawOpen && i+1 < len(b) && b[i+1] == '(' && linkTail(b, k, i+1) {
-				k[i] = kEscape
+				k[i] = byteEscape
 			}
 		case '|':
 			if r.cell {
-				k[i] = kEscape
+				k[i] = byteEscape
 			}
 		}
 	}
@@ -638,7 +638,7 @@ func (r *renderer) renderInline(singleLine bool) []byte {
 	}
 	out := r.tmp[:0]
 	for i, c := range b {
-		if k[i] == kEscape {
+		if k[i] == byteEscape {
 			out = append(out, '\\')
 		}
 		out = append(out, c)
@@ -694,7 +694,7 @@ func (r *renderer) markDelims(b, k []byte) {
 	if len(runs) < 2 {
 		return // one run alone cannot pair
 	}
-	r.markRuns(b, k, runs)
+	r.markRuns(k, runs)
 }
 
 // findRuns lists the runs of * _ ~ (page text or emitted) with their
@@ -703,20 +703,20 @@ func (r *renderer) findRuns(b, k []byte) []delimRun {
 	runs := r.runs[:0]
 	for i := 0; i < len(b); {
 		c := b[i]
-		if (c != '*' && c != '_' && c != '~') || k[i] == kOpaque {
+		if (c != '*' && c != '_' && c != '~') || k[i] == byteOpaque {
 			i++
 			continue
 		}
 		// a run is page text only or emitted only: page text touching an
 		// emitted delimiter is escaped, so the two never join
-		em := k[i] == kDelim
+		em := k[i] == byteDelim
 		j := i + 1
-		for j < len(b) && b[j] == c && k[j] != kOpaque && (k[j] == kDelim) == em {
+		for j < len(b) && b[j] == c && k[j] != byteOpaque && (k[j] == byteDelim) == em {
 			j++
 		}
 		d := delimRun{start: i, end: j, c: c, emitted: em, literal: !em}
 		if !em {
-			d.touches = i > 0 && b[i-1] == c && k[i-1] == kDelim || j < len(b) && b[j] == c && k[j] == kDelim
+			d.touches = i > 0 && b[i-1] == c && k[i-1] == byteDelim || j < len(b) && b[j] == c && k[j] == byteDelim
 		}
 		var before, after rune = '\n', '\n'
 		if i > 0 {
@@ -770,8 +770,8 @@ func (r *renderer) dropFailedPairs(b, k []byte) ([]byte, []byte) {
 			}
 			for i := 0; i < p.n; i++ {
 				if p.close+i < len(k) {
-					k[p.open+i] = kDeleted
-					k[p.close+i] = kDeleted
+					k[p.open+i] = byteDeleted
+					k[p.close+i] = byteDeleted
 				}
 			}
 		}
@@ -781,7 +781,7 @@ func (r *renderer) dropFailedPairs(b, k []byte) ([]byte, []byte) {
 		j := 0
 		for i := range b {
 			shift = append(shift, i-j)
-			if k[i] != kDeleted {
+			if k[i] != byteDeleted {
 				b[j], k[j] = b[i], k[i]
 				j++
 			}
@@ -820,18 +820,18 @@ func (r *renderer) unmatchedDelims(b, k []byte) []int {
 	scope, next := 0, 0
 	for i := 0; i < len(b); {
 		c := b[i]
-		if k[i] == kDelim && c == '[' {
+		if k[i] == byteDelim && c == '[' {
 			next++
 			scope = next
-		} else if k[i] == kDelim && c == ']' {
+		} else if k[i] == byteDelim && c == ']' {
 			scope = 0 // links do not nest
 		}
-		if (c != '*' && c != '~') || k[i] != kDelim {
+		if (c != '*' && c != '~') || k[i] != byteDelim {
 			i++
 			continue
 		}
 		j := i + 1
-		for j < len(b) && b[j] == c && k[j] == kDelim {
+		for j < len(b) && b[j] == c && k[j] == byteDelim {
 			j++
 		}
 		var before, after rune = '\n', '\n'
@@ -897,7 +897,7 @@ func (r *renderer) unmatchedDelims(b, k []byte) []int {
 }
 
 // markRuns decides the escapes of the runs.
-func (r *renderer) markRuns(b, k []byte, runs []delimRun) {
+func (r *renderer) markRuns(k []byte, runs []delimRun) {
 	// runs pair whatever their lengths: the GFM spec pairs only ~ with ~ and
 	// ~~ with ~~, but goldmark (and others) pair ~ with ~~ too.
 	var closer [3]bool
@@ -928,8 +928,8 @@ func (r *renderer) markRuns(b, k []byte, runs []delimRun) {
 		}
 		if esc {
 			for t := d.start; t < d.end; t++ {
-				if k[t] == kLiteral {
-					k[t] = kEscape
+				if k[t] == byteLiteral {
+					k[t] = byteEscape
 				}
 			}
 		}
@@ -951,23 +951,23 @@ func (r *renderer) markBackticks(b, k []byte) {
 	later := false
 	for j := len(b); j > 0; {
 		i := j - 1
-		if b[i] != '`' || k[i] == kOpaque {
+		if b[i] != '`' || k[i] == byteOpaque {
 			j--
 			continue
 		}
-		for i > 0 && b[i-1] == '`' && k[i-1] != kOpaque {
+		for i > 0 && b[i-1] == '`' && k[i-1] != byteOpaque {
 			i--
 		}
 		emitted := false
 		for t := i; t < j; t++ {
-			if k[t] == kDelim {
+			if k[t] == byteDelim {
 				emitted = true
 			}
 		}
 		if emitted || later {
 			for t := i; t < j; t++ {
-				if k[t] == kLiteral {
-					k[t] = kEscape
+				if k[t] == byteLiteral {
+					k[t] = byteEscape
 				}
 			}
 		}
@@ -983,7 +983,7 @@ func (r *renderer) markBackticks(b, k []byte) {
 // paragraph). itemStart: the line follows a list item's marker, where
 // "[ ]" makes a task list item.
 func markLineStart(b, k []byte, p int, notFirst, itemStart bool) {
-	if p >= len(b) || (k[p] != kLiteral && k[p] != kEscape) {
+	if p >= len(b) || (k[p] != byteLiteral && k[p] != byteEscape) {
 		return
 	}
 	end := bytes.IndexByte(b[p:], '\n')
@@ -996,8 +996,8 @@ func markLineStart(b, k []byte, p int, notFirst, itemStart bool) {
 	c := line[0]
 	sp := func(i int) bool { return i >= len(line) || line[i] == ' ' || line[i] == '\t' }
 	esc := func(i int) {
-		if k[p+i] == kLiteral {
-			k[p+i] = kEscape
+		if k[p+i] == byteLiteral {
+			k[p+i] = byteEscape
 		}
 	}
 	if notFirst && isDelimRow(line) {

@@ -68,7 +68,7 @@ func skipLinkSpace(b []byte, i int) int {
 // linkEscape reports whether b[i] is a backslash that escapes the next
 // character in the written Markdown.
 func linkEscape(b, k []byte, i int) bool {
-	return b[i] == '\\' && k[i] != kLiteral && k[i] != kEscape && i+1 < len(b) && isASCIIPunct(b[i+1])
+	return b[i] == '\\' && k[i] != byteLiteral && k[i] != byteEscape && i+1 < len(b) && isASCIIPunct(b[i+1])
 }
 
 // pointyDest reads a destination "<...>" at b[i]; it returns the index

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sharegpt/sharegpt/internal/oracle"
 )
 
 // TestMergeAgainstFastChat splits the real ShareGPT sample into three JSON
@@ -17,7 +19,7 @@ func TestMergeAgainstFastChat(t *testing.T) {
 	python, err := exec.LookPath("/usr/bin/python3")
 	if err != nil {
 		if python, err = exec.LookPath("python3"); err != nil {
-			t.Skip("python3 not found: FastChat's merge is not compared")
+			oracle.Missing(t, "oracle unavailable: python3 not found, FastChat's merge is not compared")
 		}
 	}
 	dir := t.TempDir()

@@ -21,16 +21,12 @@ type RejectWriter struct {
 	w     io.Writer
 	style OutputStyle
 	buf   []byte
-	n     int64
 }
 
 // NewRejectWriter writes rejects to w.
 func NewRejectWriter(w io.Writer, style OutputStyle) *RejectWriter {
 	return &RejectWriter{w: w, style: style}
 }
-
-// Count returns the number of rejects written.
-func (rw *RejectWriter) Count() int64 { return rw.n }
 
 // write writes one reject of an item.
 func (rw *RejectWriter) write(it *item, rj rejectedAt) error {
@@ -76,7 +72,6 @@ func (rw *RejectWriter) write(it *item, rj rejectedAt) error {
 	}
 	b = append(b, '}', '\n')
 	rw.buf = b
-	rw.n++
 	_, err := rw.w.Write(b)
 	return err
 }

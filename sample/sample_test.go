@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/sharegpt/sharegpt/pipeline"
+
+	"github.com/sharegpt/sharegpt/internal/oracle"
 )
 
 // records returns n JSONL records r0..r(n-1); long lists the records whose
@@ -243,16 +245,11 @@ func TestCanceled(t *testing.T) {
 	}
 }
 
-// oraclePython is Debian's interpreter, where python3-numpy installs.
-const oraclePython = "/usr/bin/python3"
-
 // TestAgainstFastChat runs FastChat's sample.py logic (numpy shuffle with
 // seed 42, window, length cap, json.dump with indent=2) on the real ShareGPT
 // sample and compares the output files byte for byte.
 func TestAgainstFastChat(t *testing.T) {
-	if out, err := exec.Command(oraclePython, "-c", "import numpy").CombinedOutput(); err != nil {
-		t.Skipf("numpy oracle unavailable (%s with python3-numpy; apt-get install python3-numpy): %v %s", oraclePython, err, out)
-	}
+	oracle.NeedModule(t, "numpy")
 	const input = "../testdata/sharegpt/sharegpt_v3_sample_1000.json"
 	cases := []struct {
 		begin, end, maxLength int64
@@ -292,7 +289,7 @@ for k, spec in enumerate(sys.argv[3:]):
 		}
 		args = append(args, fmt.Sprintf("%d,%d,%d,%d", c.begin, c.end, c.maxLength, keep))
 	}
-	if out, err := exec.Command(oraclePython, args...).CombinedOutput(); err != nil {
+	if out, err := exec.Command(oracle.Python, args...).CombinedOutput(); err != nil {
 		t.Fatalf("python: %v\n%s", err, out)
 	}
 	for k, c := range cases {

@@ -18,6 +18,8 @@ import (
 
 	"github.com/sharegpt/sharegpt/internal/columnar"
 	"github.com/sharegpt/sharegpt/pipeline"
+
+	"github.com/sharegpt/sharegpt/internal/oracle"
 )
 
 func registry() *pipeline.Registry {
@@ -142,9 +144,7 @@ const sample = "../../testdata/sharegpt/sharegpt_v3_sample_1000.json"
 // JSON array and returns the train and test ids.
 func fastchatSplit(t *testing.T, path string, ratio string) (train, test []string) {
 	t.Helper()
-	if _, err := exec.Command(oraclePython, "-c", "import numpy").CombinedOutput(); err != nil {
-		t.Skipf("numpy oracle unavailable (%s with python3-numpy; apt-get install python3-numpy): %v", oraclePython, err)
-	}
+	oracle.NeedModule(t, "numpy")
 	prog := `import json, sys, numpy as np
 content = json.load(open(sys.argv[1]))
 np.random.seed(0)
@@ -153,7 +153,7 @@ content = [content[i] for i in perm]
 split = int(float(sys.argv[2]) * len(content))
 print(json.dumps([[c["id"] for c in content[:split]], [c["id"] for c in content[split:]]]))
 `
-	out, err := exec.Command(oraclePython, "-c", prog, path, ratio).Output()
+	out, err := exec.Command(oracle.Python, "-c", prog, path, ratio).Output()
 	if err != nil {
 		t.Fatalf("python: %v", err)
 	}

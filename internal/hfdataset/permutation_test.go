@@ -5,11 +5,9 @@ import (
 	"os/exec"
 	"slices"
 	"testing"
-)
 
-// oraclePython is Debian's python3, which has python3-numpy (.ci/run
-// installs it).
-const oraclePython = "/usr/bin/python3"
+	"github.com/sharegpt/sharegpt/internal/oracle"
+)
 
 func TestPermutationMatchesNumpy(t *testing.T) {
 	cases := []struct {
@@ -19,14 +17,12 @@ func TestPermutationMatchesNumpy(t *testing.T) {
 		{0, 0}, {1, 0}, {2, 0}, {10, 0}, {1000, 0}, {2978, 0}, {100003, 0},
 		{10, 1}, {1000, 42}, {5000, 4294967295},
 	}
-	if _, err := exec.Command(oraclePython, "-c", "import numpy").CombinedOutput(); err != nil {
-		t.Skipf("numpy oracle unavailable (%s with python3-numpy; apt-get install python3-numpy): %v", oraclePython, err)
-	}
+	oracle.NeedModule(t, "numpy")
 	for _, tc := range cases {
 		prog := "import json, numpy as np\n" +
 			"np.random.seed(" + itoa(int(tc.seed)) + ")\n" +
 			"print(json.dumps(np.random.permutation(" + itoa(tc.n) + ").tolist()))\n"
-		out, err := exec.Command(oraclePython, "-c", prog).Output()
+		out, err := exec.Command(oracle.Python, "-c", prog).Output()
 		if err != nil {
 			t.Fatalf("numpy: %v", err)
 		}

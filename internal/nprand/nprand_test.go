@@ -8,10 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-)
 
-// oraclePython is Debian's interpreter, where python3-numpy installs.
-const oraclePython = "/usr/bin/python3"
+	"github.com/sharegpt/sharegpt/internal/oracle"
+)
 
 func TestPermutationGolden(t *testing.T) {
 	// np.random.seed(42); np.random.permutation(10), the vector every
@@ -53,10 +52,10 @@ func TestIntervalSmall(t *testing.T) {
 // own C implementation (standard library only): the state np.random.seed
 // makes is loaded with random.setstate and read with getrandbits(32).
 func TestUint32AgainstCPython(t *testing.T) {
-	python := oraclePython
+	python := oracle.Python
 	if _, err := exec.LookPath(python); err != nil {
 		if python, err = exec.LookPath("python3"); err != nil {
-			t.Skip("python3 not found: the MT19937 stream is not checked against CPython")
+			oracle.Missing(t, "oracle unavailable: python3 not found, the MT19937 stream is not checked against CPython")
 		}
 	}
 	prog := `import random, sys, json
@@ -88,10 +87,8 @@ print(json.dumps([random.getrandbits(32) for _ in range(2000)]))
 // numpy runs numpy's own code (Debian's python3-numpy) or skips.
 func numpy(t *testing.T, prog string, args ...string) []byte {
 	t.Helper()
-	if out, err := exec.Command(oraclePython, "-c", "import numpy").CombinedOutput(); err != nil {
-		t.Skipf("numpy oracle unavailable (%s with python3-numpy; apt-get install python3-numpy): %v %s", oraclePython, err, out)
-	}
-	out, err := exec.Command(oraclePython, append([]string{"-c", prog}, args...)...).Output()
+	oracle.NeedModule(t, "numpy")
+	out, err := exec.Command(oracle.Python, append([]string{"-c", prog}, args...)...).Output()
 	if err != nil {
 		t.Fatalf("python: %v", err)
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/sharegpt/sharegpt/pipeline"
+
+	"github.com/sharegpt/sharegpt/internal/oracle"
 )
 
 func record(t *testing.T, js string) *pipeline.Record {
@@ -298,7 +300,7 @@ func TestAgainstFastChat(t *testing.T) {
 	python, err := exec.LookPath("/usr/bin/python3")
 	if err != nil {
 		if python, err = exec.LookPath("python3"); err != nil {
-			t.Skip("python3 not found: FastChat's extract scripts are not compared")
+			oracle.Missing(t, "oracle unavailable: python3 not found, FastChat's extract scripts are not compared")
 		}
 	}
 	dir := t.TempDir()
