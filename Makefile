@@ -59,7 +59,9 @@ fuzz:
 		./internal/selectexpr:FuzzParse \
 		./internal/columnar:FuzzParquetReader \
 		./internal/columnar:FuzzArrowFileReader \
-		./internal/columnar:FuzzArrowStreamReader
+		./internal/columnar:FuzzArrowStreamReader \
+		./importer:FuzzExportReader \
+		./importer:FuzzPageReader
 
 clean:
 	rm -rf bin out .bench

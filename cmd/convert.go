@@ -6,12 +6,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sharegpt/sharegpt/internal/selectexpr"
+	"github.com/sharegpt/sharegpt/internal/specialtokens"
 )
 
 func newConvertCmd(ios *IOStreams) *cobra.Command {
 	var f ioFlags
 	var selectExpr string
 	var firstTurns int
+	var escape bool
 	c := &cobra.Command{
 		Use:   "convert [INPUT...]",
 		Short: "Convert, merge and filter records between formats and styles",
@@ -30,12 +32,18 @@ contains(X, Y), matches(X, "RE"). Operators: == != < <= > >=, && (and),
 dict.get does.
 
 --first-turns N keeps the first N turns of each conversation (after
---select): FastChat's extract_single_round is --first-turns 2.`,
+--select): FastChat's extract_single_round is --first-turns 2.
+
+--escape-special-tokens writes the LLaMA tokenizer's special-token strings
+in turn values with a vertical line inserted ("</s>" becomes "<|/s|>", "<s>"
+"<|s|>", "<unk>" "<|unk|>"), as FastChat's optional_replace.py does, for
+trainers that would read them in text as the real tokens.`,
 		Example: `  sharegpt convert -i sharegpt.json -o sharegpt.jsonl
   sharegpt convert -i chats.jsonl.zst --output-style openai -o - | head
   sharegpt convert a.json b.json hardcoded.json -o merged.json
   sharegpt convert --select 'model == "gpt4" || model == null' sharegpt.json -o sharegpt_gpt4.json
   sharegpt convert --first-turns 2 sharegpt.json -o sharegpt_single.json
+  sharegpt convert --escape-special-tokens sharegpt.json -o sharegpt_escaped.json
   sharegpt convert --select 'len(conversations) >= 4 && !has(plugins)' -i in.jsonl -o out.jsonl`,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts := selectexpr.Options{FirstTurns: -1}
@@ -61,12 +69,16 @@ dict.get does.
 				st := selectexpr.New(opts)
 				job.Stages = append(job.Stages, st)
 			}
+			if escape {
+				job.Stages = append(job.Stages, specialtokens.NewStage(specialtokens.LLaMA))
+			}
 			_, err = f.run(c.Context(), job, ios)
 			return err
 		},
 	}
 	f.bind(c, true)
 	fl := c.Flags()
+	fl.BoolVar(&escape, "escape-special-tokens", false, `write "</s>", "<s>" and "<unk>" in turn values as "<|/s|>", "<|s|>" and "<|unk|>" (FastChat's optional_replace.py)`)
 	fl.StringVar(&selectExpr, "select", "", `keep only records matching EXPR, e.g. 'model == "gpt4" || model == null'`)
 	fl.IntVar(&firstTurns, "first-turns", -1, "keep only the first N turns of each conversation (default: all)")
 	return c

@@ -65,6 +65,7 @@ stdout) and files (JSON, JSONL, optionally .gz or .zst).`,
 		newTokenizeCmd(ios),
 		newSampleCmd(ios),
 		newIdentityCmd(ios),
+		newImportCmd(ios),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: ExitInputError, err: fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath())}

@@ -66,3 +66,30 @@ $(OUT)/stats.txt: $(OUT)/split.jsonl | $(SHAREGPT)
 
 $(SHAREGPT):
 	CGO_ENABLED=0 go build -trimpath -o $@ ./cmd/sharegpt
+
+# A user's own ChatGPT export as the raw input: import (every branch, tool
+# turns dropped) -> clean -> split -> tokenize, on the bundled real export.
+# The sample holds real people's chats: it exercises the chain, it is not
+# training data.
+EXPORT       ?= testdata/imports/chatgpt/pkuppens_real_export_2023-06_conversations.json
+IMPORT_FLAGS ?= --from chatgpt --branches all --tools drop
+all: $(OUT)/import/tokens.parquet
+
+$(OUT)/import:
+	mkdir -p $@
+
+$(OUT)/import/import.jsonl: $(EXPORT) | $(OUT)/import $(SHAREGPT)
+	$(SHAREGPT) import -q $(IMPORT_FLAGS) -i $(EXPORT) -o $@ \
+	  --rejects $(OUT)/import/import.rejects.jsonl --report $(OUT)/import/import.report.json
+
+$(OUT)/import/clean.jsonl: $(OUT)/import/import.jsonl | $(SHAREGPT)
+	$(SHAREGPT) clean -q -i $< -o $@ \
+	  --rejects $(OUT)/import/clean.rejects.jsonl --report $(OUT)/import/clean.report.json
+
+$(OUT)/import/split.jsonl: $(OUT)/import/clean.jsonl | $(SHAREGPT)
+	$(SHAREGPT) split -q $(SPLIT_FLAGS) -i $< -o $@ \
+	  --rejects $(OUT)/import/split.rejects.jsonl --report $(OUT)/import/split.report.json
+
+$(OUT)/import/tokens.parquet: $(OUT)/import/split.jsonl | $(SHAREGPT)
+	$(SHAREGPT) tokenize -q -i $< -o $@ \
+	  --rejects $(OUT)/import/tokenize.rejects.jsonl --report $(OUT)/import/tokenize.report.json

@@ -307,7 +307,7 @@ func (reg *Registry) pick(path, name string, r *io.Reader) (Format, error) {
 		case '{':
 			return reg.Lookup("jsonl")
 		}
-		return Format{}, fmt.Errorf("cannot tell the format: expected a JSON array or JSONL (use --input-format)")
+		return Format{}, OptionErrorf("%s, not records: expected a JSON array, JSONL, Parquet or Arrow (or name the format with {input-format})", describe(br))
 	}
 }
 
@@ -394,11 +394,10 @@ type FileWriter struct {
 	names []string     // final names, after Commit
 }
 
-// Create opens a record writer for path ("-" is stdout, JSONL unless a
-// format is given). With opts.ShardRows or opts.ShardBytes the output is
-// split into shards named by ShardName; they appear under their final names
-// only on Commit.
-func (reg *Registry) Create(path string, stdout io.Writer, opts WriteOptions) (*FileWriter, error) {
+// OutputFormat is the format Create writes path in: opts.Format, else
+// the extension's; stdout and special files without a known extension
+// (/dev/null, a named pipe) are JSONL.
+func (reg *Registry) OutputFormat(path string, opts WriteOptions) (Format, error) {
 	var format Format
 	var err error
 	switch {
@@ -409,14 +408,29 @@ func (reg *Registry) Create(path string, stdout io.Writer, opts WriteOptions) (*
 	default:
 		var ok bool
 		if format, ok = reg.ByExtension(path); !ok {
-			err = fmt.Errorf("%s: cannot tell the output format from the extension (use --output-format)", path)
+			if st, serr := os.Stat(path); serr == nil && !st.Mode().IsRegular() && !st.IsDir() {
+				return reg.Lookup("jsonl")
+			}
+			err = OptionErrorf("%s: cannot tell the output format from the extension (use {output-format})", path)
 		}
 	}
 	if err != nil {
-		return nil, err
+		return Format{}, err
 	}
 	if format.NewWriter == nil {
-		return nil, fmt.Errorf("%s: the %s format cannot be written", path, format.Name)
+		return Format{}, fmt.Errorf("%s: the %s format cannot be written", path, format.Name)
+	}
+	return format, nil
+}
+
+// Create opens a record writer for path ("-" is stdout, JSONL unless a
+// format is given). With opts.ShardRows or opts.ShardBytes the output is
+// split into shards named by ShardName; they appear under their final names
+// only on Commit.
+func (reg *Registry) Create(path string, stdout io.Writer, opts WriteOptions) (*FileWriter, error) {
+	format, err := reg.OutputFormat(path, opts)
+	if err != nil {
+		return nil, err
 	}
 	if opts.Sharded() && path == "-" {
 		return nil, errors.New("sharded output needs a file name, not stdout")

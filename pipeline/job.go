@@ -82,7 +82,36 @@ func (j *Job) CheckOutputs() error {
 			}
 		}
 	}
+	for _, p := range all {
+		if err := checkParent(p); err != nil {
+			return err
+		}
+	}
+	if j.Output != "" && j.Sink == nil && j.Registry != nil {
+		if _, err := j.Registry.OutputFormat(j.Output, j.Write); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// checkParent checks that an output's folder exists, so that a run fails
+// before any work, naming the folder, rather than at its end.
+func checkParent(path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case err == nil && st.IsDir():
+		return nil
+	case err == nil:
+		return &OutputError{path, dir + " is not a directory"}
+	case errors.Is(err, os.ErrNotExist):
+		return &OutputError{path, "output directory " + dir + " does not exist"}
+	}
+	return &OutputError{path, err.Error()}
 }
 
 // inside reports whether path lies in the folder dir.
@@ -197,20 +226,11 @@ func (j *Job) open() ([]Source, error) {
 			for _, s := range sources {
 				s.Close()
 			}
-			return nil, &InputError{Err: fmt.Errorf("open %s: %w", in, unwrapPathError(err))}
+			return nil, &InputError{Err: err}
 		}
 		sources = append(sources, src)
 	}
 	return sources, nil
-}
-
-// unwrapPathError drops the path an *os.PathError repeats.
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 func writeReport(path string, rep *Report) error {

@@ -219,3 +219,12 @@ func isShardOf(path, name string) bool {
 	return len(rest) == len("00000-of-00000")+len(ext)+len(compExt) && rest[5:9] == "-of-" &&
 		allDigits(rest[:5]) && allDigits(rest[9:14])
 }
+
+// unwrapPathError drops the path an *os.PathError repeats.
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

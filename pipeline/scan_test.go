@@ -59,7 +59,7 @@ func TestValueScanner(t *testing.T) {
 		{"single object", `{"id":"x"}`, 0, []string{`{"id":"x"}`}, nil, ""},
 		{"object stream", "{\"a\":1}\n{\"b\":2}\n", 0, []string{`{"a":1}`, `{"b":2}`}, nil, ""},
 		{"too large skipped", `[{"a":"0123456789"},{"b":1}]`, 12, []string{"", `{"b":1}`}, []string{"too-large", ""}, ""},
-		{"empty input", "  ", 0, nil, nil, "empty input"},
+		{"empty input: no records", "  ", 0, nil, nil, ""},
 		{"not json", "hello", 0, nil, nil, "expected a JSON array or object"},
 		{"unclosed array", `[{"a":1}`, 0, []string{`{"a":1}`}, nil, "not closed"},
 		{"truncated element", `[{"a":"x`, 0, nil, nil, "inside record 0"},
