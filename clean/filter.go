@@ -54,9 +54,9 @@ type Options struct {
 	// BlockedWords replaces DefaultBlockedWords when not nil; an empty,
 	// non-nil list disables the filter.
 	BlockedWords []string
-	// Disabled lists default filters to switch off, by reason code:
-	// too-short, wrong-format, blocked-words, blocked-response,
-	// id-duplication, plugin, value-duplication.
+	// Disabled lists default filters to switch off, by reason code (see
+	// Switchable and ParseDisabled); a disabled parser-error keeps a turn
+	// the converter cannot read as it is.
 	Disabled []pipeline.Reason
 	// Opt-in filters.
 	WrongListIndices bool // FastChat's filter_wrong_format
@@ -68,6 +68,27 @@ type Options struct {
 }
 
 func (o *Options) enabled(r pipeline.Reason) bool { return !slices.Contains(o.Disabled, r) }
+
+// Switchable are the default filters that can be switched off.
+var Switchable = []pipeline.Reason{ReasonTooShort, ReasonWrongFormat, ReasonBlockedWords, ReasonBlockedResponse,
+	ReasonParserError, ReasonIDDuplication, ReasonPlugin, ReasonValueDuplication}
+
+// ParseDisabled checks names of filters to switch off against Switchable.
+func ParseDisabled(names []string) ([]pipeline.Reason, error) {
+	var out []pipeline.Reason
+	for _, n := range names {
+		r := pipeline.Reason(strings.TrimSpace(n))
+		if !slices.Contains(Switchable, r) {
+			var known []string
+			for _, k := range Switchable {
+				known = append(known, string(k))
+			}
+			return nil, pipeline.OptionErrorf("{disable}: no default filter is called %q (known: %s)", n, strings.Join(known, ", "))
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
 
 // Stage converts and filters records one at a time; it runs on all
 // workers. Cross-record filters are in DuplicateStage.
@@ -165,7 +186,10 @@ func (s *Stage) clean(rec *pipeline.Record, tally *turnTally) (pipeline.Reason, 
 		}
 		value, kind, err := s.conv.ConvertTurn(t.From, t.Value)
 		if err != nil {
-			return ReasonParserError, fmt.Sprintf("turn %d: %v", i, err), 0
+			if s.opts.enabled(ReasonParserError) {
+				return ReasonParserError, fmt.Sprintf("turn %d: %v", i, err), 0
+			}
+			value = t.Value // kept as it is
 		}
 		if t.From == pipeline.RoleGPT && s.opts.enabled(ReasonBlockedResponse) {
 			for _, b := range blockedResponses {

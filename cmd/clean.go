@@ -76,7 +76,7 @@ limited to a few.`,
 	fl := c.Flags()
 	fl.StringVar(&cf.blockedWords, "blocked-words", "", "file of blocked words, one per line, replacing FastChat's (openai, chatgpt)")
 	fl.BoolVar(&cf.noBlockedWords, "no-blocked-words", false, "do not reject turns with blocked words")
-	fl.StringSliceVar(&cf.disable, "disable", nil, "switch off default filters by reason code (too-short, wrong-format, blocked-response, id-duplication, plugin, value-duplication)")
+	fl.StringSliceVar(&cf.disable, "disable", nil, "switch off default filters by reason code: too-short, wrong-format, blocked-words, blocked-response, parser-error (keeps the turn as it is), id-duplication, plugin, value-duplication")
 	fl.BoolVar(&cf.wrongList, "wrong-list-indices", false, "reject numbered lists that restart at 1 (FastChat's filter_wrong_format)")
 	fl.BoolVar(&cf.reduceRep, "reduce-rep", false, "reject records with a digit repeated 9 times (FastChat's optional_clean --reduce-rep)")
 	fl.BoolVar(&cf.dropRefusals, "drop-refusals", false, `reject records whose gpt turns contain a refusal phrase ("As an AI language model...")`)
@@ -94,13 +94,14 @@ limited to a few.`,
 
 func (cf *cleanFlags) options() (clean.Options, error) {
 	var opts clean.Options
-	for _, d := range cf.disable {
-		opts.Disabled = append(opts.Disabled, pipeline.Reason(d))
+	disabled, err := clean.ParseDisabled(cf.disable)
+	if err != nil {
+		return opts, err
 	}
+	opts.Disabled = disabled
 	if cf.noBlockedWords {
 		opts.Disabled = append(opts.Disabled, clean.ReasonBlockedWords)
 	}
-	var err error
 	if cf.blockedWords != "" {
 		if opts.BlockedWords, err = readLines(cf.blockedWords); err != nil {
 			return opts, err

@@ -1,7 +1,11 @@
 package cmd
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,6 +20,7 @@ func newExportCmd(ios *IOStreams) *cobra.Command {
 		hfDisk     string
 		hfHub      string
 		splitRatio float64
+		ratio      float64
 		seed       int64
 		force      bool
 	)
@@ -46,22 +51,51 @@ conversion step:
 perm = np.random.permutation(N), the first int(N*R) records of the permuted
 order are train, the rest test (numpy's generator is reproduced exactly).
 Shards are at most --shard-bytes (default 500MB, as datasets) or
---shard-rows. Columns that no record uses (extra, _layout, model...) are left out.`,
+--shard-rows. Columns that no record uses (extra, _layout, model...) are left out.
+
+-o FILE writes one file instead of a folder (.parquet, .arrow, .arrows, .json,
+.jsonl), as convert does. --ratio R is FastChat's split_train_test.py itself:
+the same permutation as --split-ratio, written as two files named after -o
+FILE or the one input, X.json -> X_train.json and X_test.json (json.dump with
+indent=2, as FastChat writes them).`,
 		Example: `  sharegpt export -i clean.json --hf-disk out/sharegpt_disk
   sharegpt export -i clean.json --hf-hub out/sharegpt_hub --split-ratio 0.99 --seed 0
-  python3 -c 'import datasets; print(datasets.load_from_disk("out/sharegpt_disk"))'`,
+  python3 -c 'import datasets; print(datasets.load_from_disk("out/sharegpt_disk"))'
+  sharegpt export --ratio 0.9 sharegpt_clean.json     # sharegpt_clean_train.json, sharegpt_clean_test.json
+  sharegpt export -i clean.json -o clean.parquet`,
 		RunE: func(c *cobra.Command, args []string) error {
-			if (hfDisk == "") == (hfHub == "") {
-				return usageError(fmt.Errorf("give one of --hf-disk DIR or --hf-hub DIR"))
+			outputs := 0
+			for _, set := range []bool{hfDisk != "", hfHub != "", f.output != "" && ratio == 0} {
+				if set {
+					outputs++
+				}
 			}
-			if splitRatio < 0 || splitRatio > 1 {
-				return usageError(fmt.Errorf("--split-ratio must be between 0 and 1"))
+			if outputs != 1 && ratio == 0 {
+				return usageError(fmt.Errorf("give one output: --hf-disk DIR, --hf-hub DIR or -o FILE"))
+			}
+			if ratio != 0 && (hfDisk != "" || hfHub != "") {
+				return usageError(fmt.Errorf("--ratio writes two files; for a dataset folder with train and test splits use --split-ratio"))
+			}
+			for _, r := range []struct {
+				name string
+				v    float64
+			}{{"--split-ratio", splitRatio}, {"--ratio", ratio}} {
+				if r.v < 0 || r.v > 1 {
+					return usageError(fmt.Errorf("%s must be between 0 and 1", r.name))
+				}
 			}
 			if seed < 0 || seed > 1<<32-1 {
 				return usageError(fmt.Errorf("--seed must be between 0 and 2**32-1 (numpy's range)"))
 			}
+			if ratio != 0 {
+				return exportRatio(c.Context(), &f, args, ratio, uint32(seed), ios)
+			}
 			job, err := f.job("export", args, ios)
 			if err != nil {
+				return err
+			}
+			if f.output != "" {
+				_, err := f.run(c.Context(), job, ios)
 				return err
 			}
 			opts := hfdataset.ExportOptions{
@@ -85,8 +119,13 @@ Shards are at most --shard-bytes (default 500MB, as datasets) or
 			var splits []hfdataset.Split
 			job.Finish = func(rep *pipeline.Report) error {
 				var err error
-				splits, err = ex.Finish(c.Context())
-				return err
+				if splits, err = ex.Finish(c.Context()); err != nil {
+					return err
+				}
+				for _, s := range splits {
+					rep.BytesOut += s.FileBytes
+				}
+				return nil
 			}
 			if _, err := f.run(c.Context(), job, ios); err != nil {
 				return err
@@ -105,17 +144,87 @@ Shards are at most --shard-bytes (default 500MB, as datasets) or
 	}
 	f.bind(c, false)
 	fl := c.Flags()
+	fl.StringVarP(&f.output, "output", "o", "", "write one file instead of a folder (.parquet, .arrow, .arrows, .json, .jsonl); with --ratio, names the train and test files")
+	fl.StringVar(&f.outputFormat, "output-format", "", "format of -o: json, jsonl, parquet, arrow or arrow-stream (default: by extension)")
+	fl.Float64Var(&ratio, "ratio", 0, "FastChat's split_train_test.py: write X_train.json and X_test.json with this train share (e.g. 0.9)")
 	fl.StringVar(&hfDisk, "hf-disk", "", "write the datasets save_to_disk layout to this folder")
 	fl.StringVar(&hfHub, "hf-hub", "", "write a Hub dataset folder (Parquet shards under data/, README.md card)")
 	fl.Float64Var(&splitRatio, "split-ratio", 0, "train share for a train/test split as FastChat's split_train_test (e.g. 0.99); 0: no split")
-	fl.Int64Var(&seed, "seed", 0, "numpy seed for --split-ratio")
+	fl.Int64Var(&seed, "seed", 0, "numpy seed for --split-ratio and --ratio (FastChat's split_train_test uses 0)")
 	fl.BoolVar(&force, "force", false, "replace an existing folder sharegpt did not write (never a file, never a folder holding an input)")
-	fl.StringVar(&f.rejects, "rejects", "", "write rejected records with stage and reason to this JSONL file")
-	fl.StringVar(&f.report, "report", "", "write the run summary as JSON to this file")
 	fl.Int64Var(&f.shardRows, "shard-rows", 0, "at most N records per shard")
-	fl.StringVar(&f.shardBytes, "shard-bytes", "500MB", "about SIZE bytes per shard (datasets' max_shard_size)")
+	fl.StringVar(&f.shardBytes, "shard-bytes", "", "about SIZE bytes per shard (datasets' max_shard_size; default 500MB for a folder, none for -o)")
 	fl.StringVar(&f.compression, "compression", columnar.DefaultCompression, "Parquet compression for --hf-hub: zstd, snappy, gzip or none")
 	fl.IntVar(&f.rowGroupSize, "row-group-size", columnar.DefaultRowGroupSize, "records per Parquet row group for --hf-hub")
-	f.output = ""
 	return c
+}
+
+// exportRatio writes FastChat's split_train_test.py files: X_train.json
+// and X_test.json next to -o X.json, or to the one input.
+func exportRatio(ctx context.Context, f *ioFlags, args []string, ratio float64, seed uint32, ios *IOStreams) error {
+	name := f.output
+	inputs := append(slices.Clone(f.inputs), args...)
+	if name == "" {
+		if len(inputs) != 1 || inputs[0] == "-" {
+			return usageError(fmt.Errorf("--ratio names its files after the input (X.json -> X_train.json): give one input file, or -o X.json"))
+		}
+		name = inputs[0]
+	}
+	ext := filepath.Ext(name)
+	base := strings.TrimSuffix(name, ext)
+	if ext == "" {
+		ext = ".json"
+	}
+	train, test := base+"_train"+ext, base+"_test"+ext
+	f.output = ""
+	job, err := f.job("export", args, ios)
+	if err != nil {
+		return err
+	}
+	job.OtherFiles = []string{train, test}
+	if err := job.CheckOutputs(); err != nil {
+		return err
+	}
+	ex, err := hfdataset.NewExporter(hfdataset.ExportOptions{SplitRatio: ratio, Seed: seed})
+	if err != nil {
+		return usageError(err)
+	}
+	defer ex.Close()
+	job.Sink = ex
+	reg := registry()
+	var tw, sw *pipeline.FileWriter
+	job.Finish = func(rep *pipeline.Report) error {
+		if tw, err = reg.Create(train, ios.Out, job.Write); err != nil {
+			return err
+		}
+		if sw, err = reg.Create(test, ios.Out, job.Write); err != nil {
+			tw.Abort()
+			return err
+		}
+		nTrain, nTest, err := ex.FinishFiles(ctx, tw, sw)
+		if err != nil {
+			return err
+		}
+		rep.Extra = map[string]any{"train": train, "test": test, "train_records": nTrain, "test_records": nTest}
+		return nil
+	}
+	rep, err := f.run(ctx, job, ios)
+	if err != nil {
+		if tw != nil {
+			tw.Abort()
+			sw.Abort()
+		}
+		return err
+	}
+	if err := tw.Commit(); err != nil {
+		sw.Abort()
+		return err
+	}
+	if err := sw.Commit(); err != nil {
+		return err
+	}
+	if !f.quiet {
+		fmt.Fprintf(ios.ErrOut, "export: %s: %v records, %s: %v records\n", train, rep.Extra["train_records"], test, rep.Extra["test_records"])
+	}
+	return nil
 }

@@ -11,8 +11,7 @@ import (
 
 func newIdentityCmd(ios *IOStreams) *cobra.Command {
 	var o identity.Options
-	var output, outputFormat, outputStyle string
-	var quiet bool
+	var f ioFlags
 	c := &cobra.Command{
 		Use:   "identity --name NAME --org ORG",
 		Short: "Write identity Q&A conversations, as FastChat's hardcoded_questions.py does",
@@ -27,7 +26,8 @@ With --name Vicuna --org "Large Model Systems Organization (LMSYS)" and a .json
 output the file is byte for byte FastChat's hardcoded.json (a non-ASCII name
 is written as UTF-8, where FastChat would write \uXXXX escapes).`,
 		Example: `  sharegpt identity --name Vicuna --org "Large Model Systems Organization (LMSYS)" -o hardcoded.json
-  sharegpt identity --name Koala --org BAIR --id-prefix koala_identity_ -o identity.jsonl`,
+  sharegpt identity --name Koala --org BAIR --id-prefix koala_identity_ -o identity.jsonl
+  sharegpt identity --name Vicuna --org LMSYS -o identity.parquet --shard-rows 500`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if !c.Flags().Changed("name") || !c.Flags().Changed("org") {
@@ -37,17 +37,20 @@ is written as UTF-8, where FastChat would write \uXXXX escapes).`,
 			if err != nil {
 				return usageError(err)
 			}
-			style, err := pipeline.ParseOutputStyle(outputStyle)
+			style, err := pipeline.ParseOutputStyle(f.outputStyle)
+			if err != nil {
+				return usageError(err)
+			}
+			write, err := f.writeOptions(style)
 			if err != nil {
 				return usageError(err)
 			}
 			reg := registry()
-			if outputFormat != "" {
-				if _, err := reg.Lookup(outputFormat); err != nil {
-					return usageError(err)
-				}
+			check := &pipeline.Job{Output: f.output, Registry: reg, Write: write}
+			if err := check.CheckOutputs(); err != nil {
+				return err
 			}
-			w, err := reg.Create(output, ios.Out, pipeline.WriteOptions{Format: outputFormat, Style: style})
+			w, err := reg.Create(f.output, ios.Out, write)
 			if err != nil {
 				return err
 			}
@@ -64,7 +67,7 @@ is written as UTF-8, where FastChat would write \uXXXX escapes).`,
 			if err := w.Commit(); err != nil {
 				return err
 			}
-			if !quiet {
+			if !f.quiet {
 				fmt.Fprintf(ios.ErrOut, "identity: %d conversations for %s (%s)\n", len(recs), o.Name, o.Org)
 			}
 			return nil
@@ -74,9 +77,7 @@ is written as UTF-8, where FastChat would write \uXXXX escapes).`,
 	fl.StringVar(&o.Name, "name", "", `the model's name (FastChat: "Vicuna")`)
 	fl.StringVar(&o.Org, "org", "", `who trained it (FastChat: "Large Model Systems Organization (LMSYS)")`)
 	fl.StringVar(&o.IDPrefix, "id-prefix", identity.DefaultIDPrefix, "record ids are this prefix and a number from 0")
-	fl.StringVarP(&output, "output", "o", "-", "output file; - is stdout (JSONL); .json is FastChat's layout")
-	fl.StringVar(&outputFormat, "output-format", "", "output format: json, jsonl, parquet, arrow or arrow-stream (default: by extension)")
-	fl.StringVar(&outputStyle, "output-style", "sharegpt", "record style to write: sharegpt or openai")
-	fl.BoolVarP(&quiet, "quiet", "q", false, "print no summary")
+	f.bindOutputs(fl)
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, quietUsage)
 	return c
 }

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/sharegpt/sharegpt/internal/columnar"
 	"github.com/sharegpt/sharegpt/pipeline"
@@ -35,20 +37,43 @@ type ioFlags struct {
 	compression    string
 	rowGroupSize   int
 	withOutput     bool
+	failEmpty      bool
 }
 
+// quietUsage is -q's meaning in every command.
+const quietUsage = "print no progress and no summary (errors and warnings still appear)"
+
+// bind defines the shared flags on c: inputs, run flags and, with
+// withOutput, the output flags.
 func (f *ioFlags) bind(c *cobra.Command, withOutput bool) {
 	fl := c.Flags()
+	f.bindInputs(fl)
+	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "parallel workers")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, quietUsage)
+	fl.BoolVar(&f.failEmpty, "fail-empty", false, "exit with status 3 when nothing is kept from a non-empty input (for Makefiles and CI)")
+	fl.StringVar(&f.shard, "shard", "", "process only part i of N of the input (i/N, by a stable hash of the id), for runs spread over N machines")
+	f.bindReports(fl)
+	if withOutput {
+		f.bindOutputs(fl)
+	}
+}
+
+// bindInputs defines the input flags.
+func (f *ioFlags) bindInputs(fl *pflag.FlagSet) {
 	fl.StringArrayVarP(&f.inputs, "input", "i", nil, "input file, repeatable; - is stdin (default -); positional arguments are inputs too")
 	fl.StringVar(&f.inputFormat, "input-format", "", "input format: json, jsonl, parquet, arrow or arrow-stream (default: by magic bytes, extension, then content)")
 	fl.StringVar(&f.inputStyle, "input-style", "auto", "record style: auto, sharegpt (conversations/from/value) or openai (messages/role/content)")
 	fl.Int64Var(&f.maxRecordBytes, "max-record-bytes", pipeline.DefaultMaxRecordBytes, "reject records larger than this many bytes")
-	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "parallel workers")
-	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print no progress and no summary")
-	fl.StringVar(&f.shard, "shard", "", "process only part i of N of the input (i/N, by a stable hash of the id), for runs spread over N machines")
-	if !withOutput {
-		return
-	}
+}
+
+// bindReports defines --rejects and --report.
+func (f *ioFlags) bindReports(fl *pflag.FlagSet) {
+	fl.StringVar(&f.rejects, "rejects", "", "write rejected records with stage and reason to this JSONL file")
+	fl.StringVar(&f.report, "report", "", "write the run summary as JSON to this file")
+}
+
+// bindOutputs defines the output flags of a command that writes records.
+func (f *ioFlags) bindOutputs(fl *pflag.FlagSet) {
 	f.withOutput = true
 	fl.StringVarP(&f.output, "output", "o", "-", "output file; - is stdout (JSONL); .parquet, .arrow (IPC file), .arrows (IPC stream); .gz/.zst compress")
 	fl.StringVar(&f.outputFormat, "output-format", "", "output format: json, jsonl, parquet, arrow or arrow-stream (default: by extension)")
@@ -57,8 +82,6 @@ func (f *ioFlags) bind(c *cobra.Command, withOutput bool) {
 	fl.StringVar(&f.compression, "compression", columnar.DefaultCompression, "Parquet compression: zstd, snappy, gzip or none")
 	fl.IntVar(&f.rowGroupSize, "row-group-size", columnar.DefaultRowGroupSize, "records per Parquet row group")
 	fl.StringVar(&f.outputStyle, "output-style", "sharegpt", "record style to write: sharegpt or openai")
-	fl.StringVar(&f.rejects, "rejects", "", "write rejected records with stage and reason to this JSONL file")
-	fl.StringVar(&f.report, "report", "", "write the run summary as JSON to this file")
 }
 
 // registry returns the formats commands read and write.
@@ -171,7 +194,42 @@ func (f *ioFlags) run(ctx context.Context, job *pipeline.Job, ios *IOStreams) (*
 	if !f.quiet {
 		rep.WriteTable(ios.ErrOut)
 	}
-	return rep, nil
+	return rep, f.checkEmpty(rep, ios)
+}
+
+// checkEmpty warns when a run kept nothing of a non-empty input, naming
+// the reason that took the most, and with --fail-empty fails it (exit 3).
+func (f *ioFlags) checkEmpty(rep *pipeline.Report, ios *IOStreams) error {
+	if rep == nil || rep.RecordsIn == 0 || rep.Kept > 0 {
+		return nil
+	}
+	type count struct {
+		what string
+		n    int64
+	}
+	var counts []count
+	for _, st := range rep.Stages {
+		for reason, n := range st.Rejected {
+			counts = append(counts, count{fmt.Sprintf("%d as %s by %s", n, reason, st.Name), n})
+		}
+	}
+	slices.SortStableFunc(counts, func(a, b count) int { return cmp.Or(cmp.Compare(b.n, a.n), cmp.Compare(a.what, b.what)) })
+	why := "rejected "
+	for i, c := range counts {
+		if i > 0 {
+			why += ", "
+		}
+		why += c.what
+	}
+	if len(counts) == 0 {
+		why = "no stage kept any"
+	}
+	msg := fmt.Sprintf("%s: warning: nothing kept of %d records (%s)", rep.Command, rep.RecordsIn, why)
+	fmt.Fprintln(ios.ErrOut, msg)
+	if f.failEmpty {
+		return &exitError{code: ExitEmpty}
+	}
+	return nil
 }
 
 // newProgressBar shows bytes of the total when every input is a plain file

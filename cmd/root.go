@@ -10,15 +10,18 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/sharegpt/sharegpt/pipeline"
 )
 
-// Exit statuses.
+// Exit statuses (the README's table).
 const (
-	ExitOK         = 0
-	ExitFailure    = 1 // a run failed, or validate found violations
-	ExitInputError = 2 // unusable input or bad usage
+	ExitOK          = 0
+	ExitFailure     = 1   // a run failed, or validate found violations
+	ExitInputError  = 2   // bad usage, an unreadable input or an unwritable output
+	ExitEmpty       = 3   // --fail-empty: nothing kept from a non-empty input
+	ExitInterrupted = 130 // SIGINT or SIGTERM: nothing was written
 )
 
 // exitError carries an exit status with an error already reported.
@@ -45,7 +48,20 @@ Vicuna-style chat models. Its commands chain through pipes (JSONL on stdin and
 stdout) and files (JSON, JSONL, optionally .gz or .zst).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       buildVersion(),
 	}
+	root.SetVersionTemplate("{{.Version}}")
+	// FastChat's scripts name their files --in/--in-file and --out/--out-file:
+	// hidden aliases of --input and --output.
+	root.SetGlobalNormalizationFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		switch name {
+		case "in", "in-file":
+			name = "input"
+		case "out", "out-file":
+			name = "output"
+		}
+		return pflag.NormalizedName(name)
+	})
 	var prof profileFlags
 	prof.register(root)
 	root.PersistentPreRunE = func(*cobra.Command, []string) error { return prof.start() }
@@ -66,6 +82,7 @@ stdout) and files (JSON, JSONL, optionally .gz or .zst).`,
 		newSampleCmd(ios),
 		newIdentityCmd(ios),
 		newImportCmd(ios),
+		newVersionCmd(ios),
 	)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: ExitInputError, err: fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath())}
@@ -94,7 +111,10 @@ func Execute(ctx context.Context, ios *IOStreams, args []string) int {
 		code = ExitInputError
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(ios.ErrOut, "sharegpt: interrupted; no output was written")
-		return 130
+		return ExitInterrupted
+	case strings.HasPrefix(err.Error(), "unknown command "):
+		code = ExitInputError
+		err = fmt.Errorf("%w\nrun 'sharegpt --help' for the commands", err)
 	}
 	if ee == nil || ee.err != nil {
 		fmt.Fprintf(ios.ErrOut, "sharegpt: %s\n", flagNames(err))

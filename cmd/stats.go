@@ -12,26 +12,41 @@ import (
 func newStatsCmd(ios *IOStreams) *cobra.Command {
 	var f ioFlags
 	var asJSON bool
-	var tokenizerPath string
+	var format, count, tokenizerPath string
 	c := &cobra.Command{
 		Use:   "stats [INPUT...]",
 		Short: "Report what a dataset holds",
 		Long: `Stats reports records, turns per conversation, characters per role, turn
 lengths and a histogram of conversation lengths in FastChat's bins (0, 1024,
-2048, 4096, 8192, 16384, 32768) on stdout. Lengths count Unicode characters;
-with --tokenizer they count tokens (without BOS/EOS), as FastChat's
-get_stats does: --tokenizer default is the embedded LLaMA tokenizer, or give
-a tokenizer.model, tokenizer.json or model folder.`,
+2048, 4096, 8192, 16384, 32768) on stdout, as text or (--format json) JSON.
+Lengths count Unicode characters (--count chars, the default) or tokens
+without BOS/EOS (--count tokens), as FastChat's get_stats does, with the
+embedded LLaMA tokenizer or --tokenizer (a tokenizer.model, tokenizer.json or
+model folder; giving it implies --count tokens). --report writes the run
+report with the statistics in it.`,
 		Example: `  sharegpt stats data/train.json
-  sharegpt stats --json shards/*.jsonl > stats.json
-  sharegpt stats --tokenizer default split.jsonl`,
+  sharegpt stats --format json shards/*.jsonl > stats.json
+  sharegpt stats --count tokens split.jsonl
+  sharegpt stats --tokenizer models/vicuna-7b split.jsonl`,
 		RunE: func(c *cobra.Command, args []string) error {
+			if asJSON {
+				fmt.Fprintln(ios.ErrOut, "stats: warning: --json is deprecated: use --format json, as validate")
+				format = "json"
+			}
+			if format != "text" && format != "json" {
+				return usageError(fmt.Errorf("--format must be text or json, not %q", format))
+			}
 			job, err := f.job("stats", args, ios)
 			if err != nil {
 				return err
 			}
 			var counter stats.Counter
-			if c.Flags().Changed("tokenizer") {
+			switch count {
+			case "chars", "tokens":
+			default:
+				return usageError(fmt.Errorf("--count must be chars or tokens, not %q", count))
+			}
+			if count == "tokens" || c.Flags().Changed("tokenizer") {
 				tok, err := loadTokenizer(tokenizerPath)
 				if err != nil {
 					return usageError(err)
@@ -46,7 +61,7 @@ a tokenizer.model, tokenizer.json or model folder.`,
 				return err
 			}
 			s := collector.Stats()
-			if asJSON {
+			if format == "json" {
 				b, err := json.MarshalIndent(s, "", "  ")
 				if err != nil {
 					return err
@@ -58,8 +73,11 @@ a tokenizer.model, tokenizer.json or model folder.`,
 		},
 	}
 	f.bind(c, false)
-	c.Flags().StringVar(&f.rejects, "rejects", "", "write records that could not be read to this JSONL file")
-	c.Flags().BoolVar(&asJSON, "json", false, "print the statistics as JSON")
-	c.Flags().StringVar(&tokenizerPath, "tokenizer", "", "count tokens instead of characters: default (the embedded LLaMA tokenizer), or a tokenizer.model, tokenizer.json or model folder")
+	fl := c.Flags()
+	fl.StringVar(&format, "format", "text", "output: text or json")
+	fl.BoolVar(&asJSON, "json", false, "the same as --format json")
+	fl.MarkHidden("json")
+	fl.StringVar(&count, "count", "chars", "what lengths count: chars or tokens")
+	fl.StringVar(&tokenizerPath, "tokenizer", "", "tokenizer.model, tokenizer.json or a model folder for --count tokens (default: the embedded LLaMA tokenizer)")
 	return c
 }

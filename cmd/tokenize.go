@@ -60,6 +60,9 @@ gpt turn), truncated-away (no reply token within --max-length).`,
   sharegpt tokenize --template chatml --max-length 4096 --tokenizer models/vicuna-7b -i in.jsonl -o out.jsonl
   sharegpt split -i clean.json -o - | sharegpt tokenize -o train-shards.parquet --shard-rows 100000`,
 		RunE: func(c *cobra.Command, args []string) error {
+			if c.Flags().Changed("output-style") {
+				return usageError(fmt.Errorf("--output-style does not apply to tokenize: it writes token rows, not records"))
+			}
 			outputExplicit := c.Flags().Changed("output")
 			if c.Flags().Changed("system") {
 				o.System = &system
@@ -107,6 +110,7 @@ gpt turn), truncated-away (no reply token within --max-length).`,
 	}
 	f.bind(c, true)
 	fl := c.Flags()
+	fl.MarkHidden("output-style") // rows have one layout
 	fl.StringVar(&o.Template, "template", tokenize.DefaultTemplate, "chat template: "+strings.Join(chat.Names(), ", "))
 	fl.IntVar(&o.MaxLength, "max-length", tokenize.DefaultMaxLength, "cut rows to this many tokens (the trainer's model_max_length)")
 	fl.StringVar(&tokenizerPath, "tokenizer", "", "tokenizer.model, tokenizer.json or a model folder (default: the embedded LLaMA tokenizer)")

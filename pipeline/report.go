@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -120,7 +121,8 @@ func (r *Report) WriteJSON(w io.Writer) error {
 
 // WriteTable writes the human summary that commands print on stderr.
 func (r *Report) WriteTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(tw, "stage\tin\tout\trejected\treason\t\n")
 	for _, s := range r.Stages {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t\t\n", s.Name, s.In, s.Out, s.RejectedTotal())
@@ -134,9 +136,18 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	// Every line names the command, and the summary goes out in one write,
+	// so that the summaries of a pipeline's commands do not interleave.
+	var out bytes.Buffer
+	for line := range bytes.Lines(buf.Bytes()) {
+		out.WriteString(r.Command)
+		out.WriteString(": ")
+		out.Write(line)
+	}
 	mb := func(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
-	_, err := fmt.Fprintf(w, "%s: %d records in, %d kept, %d rejected; %d records out; %s in, %s out; %.2fs\n",
+	fmt.Fprintf(&out, "%s: %d records in, %d kept, %d rejected; %d records out; %s in, %s out; %.2fs\n",
 		r.Command, r.RecordsIn, r.Kept, r.Rejected, r.RecordsOut, mb(r.BytesIn), mb(r.BytesOut), r.Seconds)
+	_, err := w.Write(out.Bytes())
 	return err
 }
 

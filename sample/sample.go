@@ -19,7 +19,7 @@ import (
 const (
 	DefaultBegin     = 0
 	DefaultEnd       = 100
-	DefaultMaxLength = 1024
+	DefaultMaxChars  = 1024
 	DefaultSeed      = 42
 )
 
@@ -32,7 +32,7 @@ const (
 	// outside [Begin, End).
 	ReasonNotSampled pipeline.Reason = "not-sampled"
 	// ReasonTooLong: the record is in the window but its turn values hold
-	// more than MaxLength characters together.
+	// more than MaxChars characters together.
 	ReasonTooLong pipeline.Reason = "too-long"
 )
 
@@ -42,9 +42,9 @@ type Options struct {
 	// Begin and End bound the positions taken from the (shuffled) list:
 	// [Begin, min(End, n)).
 	Begin, End int64
-	// MaxLength caps the characters (code points) of a record's turn
-	// values together; a negative value means no cap.
-	MaxLength int64
+	// MaxChars caps the characters (code points) of a record's turn
+	// values together; 0 means no cap.
+	MaxChars int64
 	// KeepOrder takes positions of the input order instead of shuffling.
 	KeepOrder bool
 	// Seed seeds numpy's legacy generator (FastChat uses 42).
@@ -55,7 +55,7 @@ type Options struct {
 
 // DefaultOptions returns FastChat's sample.py defaults.
 func DefaultOptions() Options {
-	return Options{Begin: DefaultBegin, End: DefaultEnd, MaxLength: DefaultMaxLength, Seed: DefaultSeed}
+	return Options{Begin: DefaultBegin, End: DefaultEnd, MaxChars: DefaultMaxChars, Seed: DefaultSeed}
 }
 
 // Details is what the sample stage adds to the report.
@@ -103,10 +103,13 @@ type pick struct {
 // New checks the options.
 func New(opts Options) (*Sampler, error) {
 	if opts.Begin < 0 {
-		return nil, fmt.Errorf("begin must not be negative, not %d", opts.Begin)
+		return nil, pipeline.OptionErrorf("{begin} must not be negative, not %d", opts.Begin)
 	}
 	if opts.End < opts.Begin {
-		return nil, fmt.Errorf("end (%d) must not be below begin (%d)", opts.End, opts.Begin)
+		return nil, pipeline.OptionErrorf("{end} (%d) must not be below {begin} (%d)", opts.End, opts.Begin)
+	}
+	if opts.MaxChars < 0 {
+		return nil, pipeline.OptionErrorf("{max-chars} must not be negative, not %d (0: no cap)", opts.MaxChars)
 	}
 	return &Sampler{opts: opts}, nil
 }
@@ -273,9 +276,9 @@ func (st *stage) Process(_ context.Context, rec *pipeline.Record, out *pipeline.
 		out.Reject(rec, ReasonNotSampled, "")
 		return nil
 	}
-	if s.opts.MaxLength >= 0 {
-		if n := Chars(rec); n > s.opts.MaxLength {
-			out.Reject(rec, ReasonTooLong, fmt.Sprintf("%d characters, over %d", n, s.opts.MaxLength))
+	if s.opts.MaxChars > 0 {
+		if n := Chars(rec); n > s.opts.MaxChars {
+			out.Reject(rec, ReasonTooLong, fmt.Sprintf("%d characters, over %d", n, s.opts.MaxChars))
 			return nil
 		}
 	}

@@ -113,13 +113,13 @@ func TestSample(t *testing.T) {
 			[]string{"r8", "r1", "r5"}, map[pipeline.Reason]int64{ReasonNotSampled: 7}},
 		{"begin and end", records(10), def(func(o *Options) { o.Begin, o.End = 2, 5 }),
 			[]string{"r5", "r0", "r7"}, map[pipeline.Reason]int64{ReasonNotSampled: 7}},
-		{"length cap", records(10, 1), def(func(o *Options) { o.End, o.MaxLength = 3, 39 }),
+		{"length cap", records(10, 1), def(func(o *Options) { o.End, o.MaxChars = 3, 39 }),
 			[]string{"r8", "r5"}, map[pipeline.Reason]int64{ReasonNotSampled: 7, ReasonTooLong: 1}},
-		{"length cap is inclusive", records(10, 1), def(func(o *Options) { o.End, o.MaxLength = 3, 40 }),
+		{"length cap is inclusive", records(10, 1), def(func(o *Options) { o.End, o.MaxChars = 3, 40 }),
 			[]string{"r8", "r1", "r5"}, map[pipeline.Reason]int64{ReasonNotSampled: 7}},
-		{"long records outside the window are not-sampled", records(10, 0, 2), def(func(o *Options) { o.End, o.MaxLength = 3, 10 }),
+		{"long records outside the window are not-sampled", records(10, 0, 2), def(func(o *Options) { o.End, o.MaxChars = 3, 10 }),
 			[]string{"r8", "r1", "r5"}, map[pipeline.Reason]int64{ReasonNotSampled: 7}},
-		{"no cap", records(10, 1), def(func(o *Options) { o.End, o.MaxLength = 3, -1 }),
+		{"no cap", records(10, 1), def(func(o *Options) { o.End, o.MaxChars = 3, 0 }),
 			[]string{"r8", "r1", "r5"}, map[pipeline.Reason]int64{ReasonNotSampled: 7}},
 		{"keep order", records(10), def(func(o *Options) { o.Begin, o.End, o.KeepOrder = 3, 6, true }),
 			[]string{"r3", "r4", "r5"}, map[pipeline.Reason]int64{ReasonNotSampled: 7}},
@@ -137,10 +137,10 @@ func TestSample(t *testing.T) {
 			[]string{"r1", "r5"}, map[pipeline.Reason]int64{pipeline.ReasonInvalidJSON: 1, ReasonNotSampled: 7}},
 		{"characters, not bytes",
 			`{"id": "e", "conversations": [{"from": "human", "value": "` + strings.Repeat("é", 4) + `"}, {"from": "gpt", "value": "😀"}]}` + "\n",
-			def(func(o *Options) { o.MaxLength = 5 }), []string{"e"}, map[pipeline.Reason]int64{}},
+			def(func(o *Options) { o.MaxChars = 5 }), []string{"e"}, map[pipeline.Reason]int64{}},
 		{"characters over the cap",
 			`{"id": "e", "conversations": [{"from": "human", "value": "` + strings.Repeat("é", 4) + `"}, {"from": "gpt", "value": "😀"}]}` + "\n",
-			def(func(o *Options) { o.MaxLength = 4 }), nil, map[pipeline.Reason]int64{ReasonTooLong: 1}},
+			def(func(o *Options) { o.MaxChars = 4 }), nil, map[pipeline.Reason]int64{ReasonTooLong: 1}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -252,7 +252,7 @@ func TestAgainstFastChat(t *testing.T) {
 	oracle.NeedModule(t, "numpy")
 	const input = "../testdata/sharegpt/sharegpt_v3_sample_1000.json"
 	cases := []struct {
-		begin, end, maxLength int64
+		begin, end, maxChars int64
 		keepOrder             bool
 	}{
 		{0, 100, 1024, false}, // FastChat's defaults
@@ -287,13 +287,13 @@ for k, spec in enumerate(sys.argv[3:]):
 		if c.keepOrder {
 			keep = 1
 		}
-		args = append(args, fmt.Sprintf("%d,%d,%d,%d", c.begin, c.end, c.maxLength, keep))
+		args = append(args, fmt.Sprintf("%d,%d,%d,%d", c.begin, c.end, c.maxChars, keep))
 	}
 	if out, err := exec.Command(oracle.Python, args...).CombinedOutput(); err != nil {
 		t.Fatalf("python: %v\n%s", err, out)
 	}
 	for k, c := range cases {
-		opts := Options{Begin: c.begin, End: c.end, MaxLength: c.maxLength, KeepOrder: c.keepOrder, Seed: 42}
+		opts := Options{Begin: c.begin, End: c.end, MaxChars: c.maxChars, KeepOrder: c.keepOrder, Seed: 42}
 		out := filepath.Join(dir, "ours_"+strconv.Itoa(k)+".json")
 		res, err := run(t, []string{input}, "", out, opts)
 		if err != nil {

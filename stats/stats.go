@@ -244,3 +244,7 @@ func sortedRoles(m map[string]*RoleStats) []string {
 	slices.Sort(rest)
 	return append(out, rest...)
 }
+
+// ReportDetails implements pipeline.DetailedStage: the run report holds the
+// statistics.
+func (c *Collector) ReportDetails() any { return c.Stats() }

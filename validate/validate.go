@@ -146,17 +146,41 @@ func (v *Validator) Check(ctx context.Context, src pipeline.Source, report func(
 		if err != nil {
 			return fmt.Errorf("%s: %w", src.Name(), err)
 		}
-		v.records++
-		for _, viol := range v.record(el) {
-			viol.File, viol.Index, viol.Line = src.Name(), el.Index, el.Line
-			report(viol)
-		}
+		v.report(src.Name(), el, v.inspect(el), report)
 	}
 }
 
-func (v *Validator) record(el pipeline.Element) []Violation {
+// finding is what inspect found in one record, before the ids are
+// compared across records.
+type finding struct {
+	viols, roles []Violation
+	id           string
+}
+
+// report counts the record, adds a duplicate-id violation and reports
+// them all, in input order (it must see the records in order).
+func (v *Validator) report(file string, el pipeline.Element, f finding, report func(Violation)) {
+	v.records++
+	out := f.viols
+	if f.id != "" {
+		h := maphash.String(v.seed, f.id)
+		if first, ok := v.ids[h]; ok {
+			out = append(out, Violation{ID: f.id, Path: "id", Kind: KindDuplicateID, Msg: fmt.Sprintf("duplicate id %q (first seen in record %d)", f.id, first-1)})
+		} else {
+			v.ids[h] = v.records
+		}
+	}
+	out = append(out, f.roles...)
+	for _, viol := range out {
+		viol.File, viol.Index, viol.Line = file, el.Index, el.Line
+		report(viol)
+	}
+}
+
+// inspect checks one record on its own. It is safe for concurrent use.
+func (v *Validator) inspect(el pipeline.Element) finding {
 	if el.Err != nil {
-		return []Violation{{ID: el.Err.ID, Path: el.Err.Path, Kind: string(el.Err.Reason), Msg: el.Err.Msg}}
+		return finding{viols: []Violation{{ID: el.Err.ID, Path: el.Err.Path, Kind: string(el.Err.Reason), Msg: el.Err.Msg}}}
 	}
 	raw, style := el.Raw, v.style
 	if raw == nil && el.Rec != nil {
@@ -175,7 +199,7 @@ func (v *Validator) record(el pipeline.Element) []Violation {
 			if de.Reason == pipeline.ReasonInvalidJSON {
 				msg = fmt.Sprintf("invalid JSON at byte %d: %s", el.Offset+int64(de.Offset), de.Msg)
 			}
-			return []Violation{{Kind: string(de.Reason), Path: de.Path, Msg: msg}}
+			return finding{viols: []Violation{{Kind: string(de.Reason), Path: de.Path, Msg: msg}}}
 		}
 	}
 	var id string
@@ -204,15 +228,7 @@ func (v *Validator) record(el pipeline.Element) []Violation {
 	case serr != nil: // not expected: the record was read whole
 		out = append(out, Violation{ID: id, Kind: KindSchema, Msg: "cannot check the record: " + serr.Error()})
 	}
-	if id != "" {
-		h := maphash.String(v.seed, id)
-		if first, ok := v.ids[h]; ok {
-			out = append(out, Violation{ID: id, Path: "id", Kind: KindDuplicateID, Msg: fmt.Sprintf("duplicate id %q (first seen in record %d)", id, first-1)})
-		} else {
-			v.ids[h] = v.records
-		}
-	}
-	return append(out, roles...)
+	return finding{viols: out, roles: roles, id: id}
 }
 
 // schemaSays reports whether the schema found the fault the decoder

@@ -45,8 +45,10 @@ func NewExporter(opts ExportOptions) (*Exporter, error) {
 	if opts.SplitRatio < 0 || opts.SplitRatio > 1 {
 		return nil, fmt.Errorf("split ratio %v is not between 0 and 1", opts.SplitRatio)
 	}
-	if err := CheckTarget(opts.Kind, opts.Dir, opts.Force); err != nil {
-		return nil, err
+	if opts.Dir != "" { // "" for FinishFiles
+		if err := CheckTarget(opts.Kind, opts.Dir, opts.Force); err != nil {
+			return nil, err
+		}
 	}
 	f, err := os.CreateTemp("", "sharegpt-export-*")
 	if err != nil {
@@ -155,21 +157,9 @@ func (e *Exporter) fill(ctx context.Context, l *Layout, order []int, train int, 
 				return err
 			}
 		}
-		end := e.pos
-		if i+1 < len(e.offsets) {
-			end = e.offsets[i+1]
-		}
-		size := int(end - e.offsets[i])
-		if cap(buf) < size {
-			buf = make([]byte, size)
-		}
-		buf = buf[:size]
-		if _, err := e.spool.ReadAt(buf, e.offsets[i]); err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("spool: %w", err)
-		}
-		rec, err := pipeline.DecodeRecord(buf, pipeline.StyleShareGPT)
+		rec, err := e.record(i, &buf)
 		if err != nil {
-			return fmt.Errorf("spool: record %d: %w", i, err)
+			return err
 		}
 		name := trainName
 		if k >= train {
@@ -187,4 +177,62 @@ func (e *Exporter) fill(ctx context.Context, l *Layout, order []int, train int, 
 		}
 	}
 	return nil
+}
+
+// record reads spooled record i, using buf.
+func (e *Exporter) record(i int, buf *[]byte) (*pipeline.Record, error) {
+	end := e.pos
+	if i+1 < len(e.offsets) {
+		end = e.offsets[i+1]
+	}
+	size := int(end - e.offsets[i])
+	if cap(*buf) < size {
+		*buf = make([]byte, size)
+	}
+	b := (*buf)[:size]
+	if _, err := e.spool.ReadAt(b, e.offsets[i]); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("spool: %w", err)
+	}
+	rec, err := pipeline.DecodeRecord(b, pipeline.StyleShareGPT)
+	if err != nil {
+		return nil, fmt.Errorf("spool: record %d: %w", i, err)
+	}
+	return rec, nil
+}
+
+// FinishFiles writes the records as FastChat's split_train_test writes
+// X_train.json and X_test.json: np.random.seed(Seed), perm =
+// np.random.permutation(n), the first int(n*SplitRatio) records of the
+// permuted order to train and the rest to test. It returns how many went
+// to each.
+func (e *Exporter) FinishFiles(ctx context.Context, train, test pipeline.RecordWriter) (nTrain, nTest int, err error) {
+	if err := e.w.Flush(); err != nil {
+		return 0, 0, fmt.Errorf("spool: %w", err)
+	}
+	n := len(e.offsets)
+	order, err := Permutation(n, e.opts.Seed)
+	if err != nil {
+		return 0, 0, err
+	}
+	split := SplitPoint(n, e.opts.SplitRatio)
+	var buf []byte
+	for k, i := range order {
+		if k%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, 0, err
+			}
+		}
+		rec, err := e.record(i, &buf)
+		if err != nil {
+			return 0, 0, err
+		}
+		w := train
+		if k >= split {
+			w = test
+		}
+		if err := w.Write(rec); err != nil {
+			return 0, 0, err
+		}
+	}
+	return split, n - split, nil
 }
