@@ -54,6 +54,7 @@ fuzz:
 		./internal/tokenizer:FuzzParseModel \
 		./internal/tokenizer:FuzzEncode \
 		./internal/tokenizer:FuzzLong \
+		./internal/tokenizer:FuzzSplitLlama \
 		./augment:FuzzProtect \
 		./augment:FuzzExcerptRedacts \
 		./internal/selectexpr:FuzzParse \

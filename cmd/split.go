@@ -6,24 +6,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sharegpt/sharegpt/internal/chat"
 	"github.com/sharegpt/sharegpt/internal/tokenizer"
 	"github.com/sharegpt/sharegpt/pipeline"
 	"github.com/sharegpt/sharegpt/split"
 )
 
-type splitOptions struct {
-	maxLength    int
-	mode         string
-	count        string
-	template     string
-	dropOversize bool
-	tokenCounts  bool
-	tokenizer    string
-}
-
 func newSplitCmd(ios *IOStreams) *cobra.Command {
 	var f ioFlags
-	var o splitOptions
+	opts := split.Options{MaxLength: split.DefaultMaxLength}
+	var mode, count, tokenizerPath string
 	c := &cobra.Command{
 		Use:   "split [INPUT...]",
 		Short: "Cut long conversations into segments that fit the trainer's token limit",
@@ -42,23 +34,40 @@ reproduces FastChat's output exactly and reports the lost pair as a reject
 --count fastchat (default) counts FastChat's way: tokens + 1 + 6 per turn.
 --count template counts the exact tokens the trainer sees under the chat
 template (--template vicuna_v1.1: system prompt, USER:/ASSISTANT: tags,
-separators, BOS and EOS), so that no segment of several pairs exceeds the
-trainer's model_max_length.
+separators, BOS and EOS; llama-2, chatml; or auto, the model's own Jinja
+chat template from --tokenizer DIR's tokenizer_config.json, as transformers'
+apply_chat_template renders it), so that no segment of several pairs
+exceeds the trainer's model_max_length.
 
 Reject reasons: too-short, invalid-roles, oversize (--drop-oversize),
 fastchat-lost-pair and empty-segment (--mode fastchat).`,
 		Example: `  sharegpt split -i clean.json -o split.json
   sharegpt convert -i raw.json -o - | sharegpt split -i - -o out.jsonl
   sharegpt split --count template --max-length 4096 --tokenizer models/vicuna-7b -i in.jsonl -o out.jsonl
-  sharegpt split --mode fastchat --rejects lost.jsonl -i sharegpt_clean.json -o sharegpt_split.json`,
+  sharegpt split --mode fastchat --rejects lost.jsonl -i sharegpt_clean.json -o sharegpt_split.json
+  sharegpt split --count template --template auto --tokenizer models/Llama-3.1-8B-Instruct --max-length 8192 clean.jsonl -o split.jsonl`,
 		RunE: func(c *cobra.Command, args []string) error {
-			if c.Flags().Changed("template") && o.count != "template" {
+			if c.Flags().Changed("template") && count != "template" {
 				return usageError(fmt.Errorf("--template applies only with --count template"))
 			}
-			opts, err := o.options()
+			var err error
+			if opts.Mode, err = split.ParseMode(mode); err != nil {
+				return usageError(fmt.Errorf("--mode: %w", err))
+			}
+			if opts.Count, err = split.ParseCounting(count); err != nil {
+				return usageError(fmt.Errorf("--count: %w", err))
+			}
+			if opts.MaxLength < 1 {
+				return usageError(fmt.Errorf("--max-length must be at least 1, not %d", opts.MaxLength))
+			}
+			if opts.Count != split.CountTemplate {
+				opts.Template = ""
+			}
+			tok, config, err := tokenizerFlags(tokenizerPath, opts.Template)
 			if err != nil {
 				return usageError(err)
 			}
+			opts.Tokenizer, opts.TokenizerName, opts.TemplateConfig = tok, tok.Source(), config
 			stage, err := split.New(opts)
 			if err != nil {
 				return usageError(err)
@@ -79,44 +88,36 @@ fastchat-lost-pair and empty-segment (--mode fastchat).`,
 	}
 	f.bind(c, true)
 	fl := c.Flags()
-	fl.IntVar(&o.maxLength, "max-length", split.DefaultMaxLength, "segment limit in tokens (the trainer's model_max_length)")
-	fl.StringVar(&o.mode, "mode", "default", "default (keep the pair FastChat loses) or fastchat (FastChat's output exactly)")
-	fl.StringVar(&o.count, "count", "fastchat", "how to count a segment: fastchat (tokens + 7 per turn) or template (exact templated tokens)")
-	fl.StringVar(&o.template, "template", split.VicunaV11.Name, "chat template for --count template: "+strings.Join(split.TemplateNames(), ", "))
-	fl.BoolVar(&o.dropOversize, "drop-oversize", false, "reject a single pair over the limit (reason oversize) instead of keeping it as its own segment")
-	fl.BoolVar(&o.tokenCounts, "token-counts", false, `write each segment's length as "n_tokens"`)
-	fl.StringVar(&o.tokenizer, "tokenizer", "", "tokenizer.model, tokenizer.json or a model folder (default: the embedded LLaMA tokenizer)")
+	fl.IntVar(&opts.MaxLength, "max-length", split.DefaultMaxLength, "segment limit in tokens (the trainer's model_max_length)")
+	fl.StringVar(&mode, "mode", "default", "default (keep the pair FastChat loses) or fastchat (FastChat's output exactly)")
+	fl.StringVar(&count, "count", "fastchat", "how to count a segment: fastchat (tokens + 7 per turn) or template (exact templated tokens)")
+	fl.StringVar(&opts.Template, "template", split.DefaultTemplate, templateUsage+" (for --count template)")
+	fl.BoolVar(&opts.DropOversize, "drop-oversize", false, "reject a single pair over the limit (reason oversize) instead of keeping it as its own segment")
+	fl.BoolVar(&opts.TokenCounts, "token-counts", false, `write each segment's length as "n_tokens"`)
+	fl.StringVar(&tokenizerPath, "tokenizer", "", tokenizerUsage)
 	return c
 }
 
-func (o *splitOptions) options() (split.Options, error) {
-	mode, err := split.ParseMode(o.mode)
-	if err != nil {
-		return split.Options{}, fmt.Errorf("--mode: %w", err)
+// templateUsage and tokenizerUsage describe --template and --tokenizer
+// wherever they appear.
+var (
+	templateUsage  = "chat template: " + strings.Join(chat.Names(), ", ") + ", or auto (the model's own, from --tokenizer DIR)"
+	tokenizerUsage = "tokenizer.model, tokenizer.json or a model folder with tokenizer_config.json (default: the embedded LLaMA tokenizer)"
+)
+
+// tokenizerFlags loads --tokenizer and, for --template auto, names the
+// folder or file holding the chat template.
+func tokenizerFlags(path, template string) (tok *tokenizer.Tokenizer, config string, err error) {
+	if template == chat.Auto && (path == "" || path == "default") {
+		return nil, "", fmt.Errorf("--template auto needs --tokenizer DIR: the model's tokenizer_config.json holds its chat template")
 	}
-	count, err := split.ParseCounting(o.count)
-	if err != nil {
-		return split.Options{}, fmt.Errorf("--count: %w", err)
+	if tok, err = loadTokenizer(path); err != nil {
+		return nil, "", err
 	}
-	if o.maxLength < 1 {
-		return split.Options{}, fmt.Errorf("--max-length must be at least 1, not %d", o.maxLength)
+	if template == chat.Auto {
+		config = path
 	}
-	opts := split.Options{
-		MaxLength:    o.maxLength,
-		Mode:         mode,
-		Count:        count,
-		DropOversize: o.dropOversize,
-		TokenCounts:  o.tokenCounts,
-	}
-	if count == split.CountTemplate {
-		opts.Template = o.template
-	}
-	tok, err := loadTokenizer(o.tokenizer)
-	if err != nil {
-		return split.Options{}, err
-	}
-	opts.Tokenizer, opts.TokenizerName = tok, tok.Source()
-	return opts, nil
+	return tok, config, nil
 }
 
 // loadTokenizer loads --tokenizer: "" or "default" is the embedded LLaMA

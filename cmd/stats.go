@@ -78,6 +78,6 @@ report with the statistics in it.`,
 	fl.BoolVar(&asJSON, "json", false, "the same as --format json")
 	fl.MarkHidden("json")
 	fl.StringVar(&count, "count", "chars", "what lengths count: chars or tokens")
-	fl.StringVar(&tokenizerPath, "tokenizer", "", "tokenizer.model, tokenizer.json or a model folder for --count tokens (default: the embedded LLaMA tokenizer)")
+	fl.StringVar(&tokenizerPath, "tokenizer", "", tokenizerUsage+"; implies --count tokens")
 	return c
 }

@@ -2,11 +2,9 @@ package cmd
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sharegpt/sharegpt/internal/chat"
 	"github.com/sharegpt/sharegpt/tokenize"
 )
 
@@ -73,11 +71,11 @@ gpt turn), truncated-away (no reply token within --max-length).`,
 			if o.MaxLength < 1 {
 				return usageError(fmt.Errorf("--max-length must be at least 1, not %d", o.MaxLength))
 			}
-			tok, err := loadTokenizer(tokenizerPath)
+			tok, config, err := tokenizerFlags(tokenizerPath, o.Template)
 			if err != nil {
 				return usageError(err)
 			}
-			o.Tokenizer = tok
+			o.Tokenizer, o.TemplateConfig = tok, config
 			stage, err := tokenize.New(o)
 			if err != nil {
 				return usageError(err)
@@ -111,9 +109,9 @@ gpt turn), truncated-away (no reply token within --max-length).`,
 	f.bind(c, true)
 	fl := c.Flags()
 	fl.MarkHidden("output-style") // rows have one layout
-	fl.StringVar(&o.Template, "template", tokenize.DefaultTemplate, "chat template: "+strings.Join(chat.Names(), ", "))
+	fl.StringVar(&o.Template, "template", tokenize.DefaultTemplate, templateUsage)
 	fl.IntVar(&o.MaxLength, "max-length", tokenize.DefaultMaxLength, "cut rows to this many tokens (the trainer's model_max_length)")
-	fl.StringVar(&tokenizerPath, "tokenizer", "", "tokenizer.model, tokenizer.json or a model folder (default: the embedded LLaMA tokenizer)")
+	fl.StringVar(&tokenizerPath, "tokenizer", "", tokenizerUsage)
 	fl.BoolVar(&o.Legacy, "legacy", false, "give the text after each special token its own dummy prefix (Hugging Face legacy=True)")
 	fl.BoolVar(&o.StrictRoles, "strict-roles", false, "reject a conversation that opens with a gpt turn instead of dropping that turn (FastChat)")
 	fl.StringVar(&system, "system", "", "system message instead of the template's (a conversation's own leading system turn still wins)")

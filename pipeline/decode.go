@@ -646,6 +646,14 @@ func (d *decoder) turn(at where) (Turn, error) {
 		if !isRole && haveText {
 			return d.shapeError(fat, "a second text member")
 		}
+		if !isRole && d.pos < len(d.data) && d.data[d.pos] == '[' {
+			if err := d.parts(fat, &t); err != nil {
+				return err
+			}
+			haveText, t.valueFirst = true, !haveRole
+			openAI = isOpenAI
+			return nil
+		}
 		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
 			return d.kindError(fat, 3, "string")
 		}
@@ -682,6 +690,72 @@ func (d *decoder) turn(at where) (Turn, error) {
 		t.From = openAIRole(t.From)
 	}
 	return t, nil
+}
+
+// PartsSeparator joins the text parts of a content given as a list of
+// parts into a turn's Value.
+const PartsSeparator = "\n"
+
+// parts reads a turn's text given as a list of content parts (OpenAI's
+// and LLaMA-Factory's [{"type": "text", "text": ...}, {"type":
+// "image_url", ...}]) into t: Value is the text parts' texts joined with
+// PartsSeparator, Parts the list as written, NonText the number of other
+// parts. Each part must be an object with a string "type"; a text part
+// needs a string "text".
+func (d *decoder) parts(at where, t *Turn) error {
+	start := d.pos
+	var texts []string
+	nonText := 0
+	err := d.array(at, 4, func(i int) error {
+		var typ, text string
+		var haveType, haveText bool
+		if d.pos >= len(d.data) || d.data[d.pos] != '{' {
+			return d.kindError(at, 4, "content part object")
+		}
+		err := d.object(at, 5, func(key string) error {
+			if key != "type" && key != "text" {
+				return d.skipValue(5)
+			}
+			if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+				if key == "type" {
+					return d.kindError(at, 5, "string content part type")
+				}
+				return d.skipValue(5) // checked below for text parts
+			}
+			s, err := d.string()
+			if err != nil {
+				return err
+			}
+			if key == "type" {
+				typ, haveType = s, true
+			} else {
+				text, haveText = s, true
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		switch {
+		case !haveType:
+			return d.shapeError(at, "content part %d has no \"type\"", i)
+		case typ == "text" && !haveText:
+			return d.shapeError(at, "text content part %d has no string \"text\"", i)
+		case typ == "text":
+			texts = append(texts, text)
+		default:
+			nonText++
+		}
+		return nil
+	})
+	if err != nil {
+		return d.placed(err, at, start)
+	}
+	t.Parts = make([]byte, d.pos-start) // exact: append would round up
+	copy(t.Parts, d.data[start:d.pos])
+	t.Value = strings.Join(texts, PartsSeparator)
+	t.partsText, t.NonText = t.Value, nonText
+	return nil
 }
 
 // rawValue validates and returns the bytes of the value at the position,

@@ -70,7 +70,7 @@ func growFor(dst []byte, r *Record) []byte {
 	n := len(r.ID) + 32
 	for i := range r.Conversations {
 		t := &r.Conversations[i]
-		n += len(t.From) + len(t.Value) + 32
+		n += len(t.From) + len(t.Value) + len(t.Parts) + 32
 		for _, f := range t.Fields {
 			n += len(f.Key) + len(f.Value) + 4
 		}
@@ -191,14 +191,14 @@ func (e encoder) turn(dst []byte, t *Turn, depth int) []byte {
 	dst = append(dst, '{')
 	if t.valueFirst {
 		dst = e.key(dst, true, textKey, depth+1)
-		dst = AppendString(dst, t.Value)
+		dst = e.text(dst, t, depth+1)
 		dst = e.key(dst, false, roleKey, depth+1)
 		dst = AppendString(dst, role)
 	} else {
 		dst = e.key(dst, true, roleKey, depth+1)
 		dst = AppendString(dst, role)
 		dst = e.key(dst, false, textKey, depth+1)
-		dst = AppendString(dst, t.Value)
+		dst = e.text(dst, t, depth+1)
 	}
 	for _, f := range t.Fields {
 		dst = e.key(dst, false, f.Key, depth+1)
@@ -206,6 +206,58 @@ func (e encoder) turn(dst []byte, t *Turn, depth int) []byte {
 	}
 	dst = e.newline(dst, depth)
 	return append(dst, '}')
+}
+
+// text writes a turn's text: a string, or its list of content parts (see
+// Turn.Parts).
+func (e encoder) text(dst []byte, t *Turn, depth int) []byte {
+	if t.Parts == nil {
+		return AppendString(dst, t.Value)
+	}
+	if t.Value == t.partsText {
+		return e.raw(dst, t.Parts, depth)
+	}
+	// Value changed: one text part, then the parts that are not text.
+	dst = append(dst, '[')
+	dst = e.newline(dst, depth+1)
+	dst = append(dst, '{')
+	dst = e.key(dst, true, "type", depth+2)
+	dst = AppendString(dst, "text")
+	dst = e.key(dst, false, "text", depth+2)
+	dst = AppendString(dst, t.Value)
+	dst = e.newline(dst, depth+1)
+	dst = append(dst, '}')
+	for _, p := range nonTextParts(t.Parts) {
+		dst = append(dst, ',')
+		dst = e.newline(dst, depth+1)
+		dst = e.raw(dst, p, depth+1)
+	}
+	dst = e.newline(dst, depth)
+	return append(dst, ']')
+}
+
+// nonTextParts returns the parts of a valid list of content parts whose
+// "type" is not "text".
+func nonTextParts(parts []byte) [][]byte {
+	var out [][]byte
+	d := decoder{data: parts}
+	_ = d.array(atRecord, 4, func(int) error {
+		start := d.pos
+		text := false
+		err := d.object(atRecord, 5, func(key string) error {
+			if key == "type" && d.pos < len(d.data) && d.data[d.pos] == '"' {
+				s, err := d.string()
+				text = s == "text"
+				return err
+			}
+			return d.skipValue(5)
+		})
+		if !text {
+			out = append(out, parts[start:d.pos])
+		}
+		return err
+	})
+	return out
 }
 
 // raw re-formats a valid raw JSON value in the encoder's style, so that

@@ -13,6 +13,7 @@ func addSeeds(f *testing.F) {
 	f.Add([]byte(`{"id":"a","conversations":[{"from":"human","value":"hi \u00e9 \ud83d\ude00"},{"from":"gpt","value":"yo"}],"model":"gpt4"}`))
 	f.Add([]byte(`{"messages":[{"role":"user","content":"q"},{"role":"assistant","content":"a","name":"x"}],"meta":{"a":[1,2.5e3,-0,null,true]}}`))
 	f.Add([]byte(`[{"id":"1","conversations":[]},{"id":"2"}]`))
+	f.Add([]byte(`{"messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":"x"}},{"text":"b","type":"text"}]},{"content":[],"role":"assistant"}]}`))
 	f.Add([]byte("{\"a\":1}\n{\"b\":\"\\\"\"}\n\n{"))
 	f.Add([]byte(`{"id":"x\ud800","conversations":[{"value":"v","from":"f"}]}`))
 	if data, err := os.ReadFile("../testdata/sharegpt/dialogstudio_example.json"); err == nil {

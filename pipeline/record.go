@@ -22,8 +22,20 @@ type Turn struct {
 	Value string
 	// Fields holds the turn's other members ("weight", "name", ...).
 	Fields []Field
+	// Parts is the turn's text as the input gave it when that was a list
+	// of content parts ([{"type": "text", "text": ...}, {"type":
+	// "image_url", ...}]), nil when it was a string. Value then holds the
+	// text parts' texts joined with PartsSeparator. Writers write Parts
+	// as it was while Value is unchanged; after a stage changed Value,
+	// one text part with the new Value followed by the other parts.
+	Parts json.RawMessage
+	// NonText counts the parts of Parts that are not text (images,
+	// audio, files).
+	NonText int
 	// valueFirst records that "value" preceded "from" in the input.
 	valueFirst bool
+	// partsText is Value as read from Parts.
+	partsText string
 }
 
 // Record is one conversation. Members other than id and conversations stay

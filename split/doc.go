@@ -49,18 +49,27 @@
 // trainer.
 //
 // [CountTemplate] counts the exact tokens the trainer sees for a segment
-// under a chat template; only "vicuna_v1.1" (FastChat's train.py) is
-// known. Its prompt is FastChat's Conversation.get_prompt
-// (SeparatorStyle.ADD_COLON_TWO): the system message and " ", then for
-// each turn "USER: " + value + " " or "ASSISTANT: " + value + "</s>" (an
-// empty value gives "USER:" or "ASSISTANT:" alone, with no separator).
-// The trainer's tokenizer adds BOS, and the "</s>" the template places is
-// the EOS token: the text between two EOS tokens is encoded as one
-// SentencePiece text (with its own dummy prefix), as Hugging Face's Llama
-// tokenizer does with the text around special tokens. The segment's count
-// is 1 (BOS) + the tokens of each piece + 1 per EOS. The loop is the same,
-// so no segment of more than one pair exceeds MaxLength tokens for the
-// trainer (set MaxLength to its model_max_length).
+// under a chat template of package chat, the same templates tokenize
+// applies: "vicuna_v1.1" (FastChat's train.py, the default), "llama-2",
+// "chatml", or "auto", the model's own Jinja chat template from the
+// tokenizer_config.json named by Options.TemplateConfig. The segment's
+// turns are rendered with the template's default system message, roles by
+// position (user, assistant, user, ...). The vicuna_v1.1 prompt is
+// FastChat's Conversation.get_prompt (SeparatorStyle.ADD_COLON_TWO): the
+// system message and " ", then for each turn "USER: " + value + " " or
+// "ASSISTANT: " + value + "</s>" (an empty value gives "USER:" or
+// "ASSISTANT:" alone, with no separator). The text is cut at the special
+// tokens the template placed that are control tokens of the tokenizer
+// ("</s>" for vicuna_v1.1 with LLaMA): each is one token, and the text
+// between two of them is encoded as one text (with its own SentencePiece
+// dummy prefix), as Hugging Face's Llama tokenizer does with the text
+// around special tokens. A named template's segment adds 1 for the BOS
+// the trainer's tokenizer adds; a Jinja template writes its own bos_token
+// (transformers encodes its rendering with add_special_tokens=False). The
+// loop is the same, so no segment of more than one pair exceeds MaxLength
+// tokens for the trainer (set MaxLength to its model_max_length). A
+// conversation the template refuses (a Jinja template's raise_exception)
+// is rejected whole ([ReasonTemplate]).
 //
 // Text is always text: "</s>" or "<s>" typed inside a turn are counted as
 // the characters they are. (A Hugging Face tokenizer that splits special

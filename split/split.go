@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync/atomic"
 
+	"github.com/sharegpt/sharegpt/internal/chat"
 	"github.com/sharegpt/sharegpt/internal/lengthhist"
 	"github.com/sharegpt/sharegpt/internal/tokenizer"
 	"github.com/sharegpt/sharegpt/pipeline"
@@ -26,7 +27,16 @@ const (
 	ReasonLostPair pipeline.Reason = "fastchat-lost-pair"
 	// ReasonOversize: a single pair over the limit (with DropOversize).
 	ReasonOversize pipeline.Reason = "oversize"
+	// ReasonTemplate: the chat template refused the conversation (a Jinja
+	// template's raise_exception) or could not be rendered (CountTemplate
+	// only).
+	ReasonTemplate pipeline.Reason = "template-error"
 )
+
+// DefaultTemplate is the template CountTemplate uses when none is named:
+// FastChat's train.py's.
+const DefaultTemplate = "vicuna_v1.1"
+
 
 // DefaultMaxLength is FastChat's default max_length (and Vicuna's
 // model_max_length).
@@ -95,13 +105,19 @@ type Counter interface {
 // DefaultMaxLength, is FastChat's setting with the embedded LLaMA
 // tokenizer.
 type Options struct {
-	MaxLength    int
-	Mode         Mode
-	Count        Counting
-	Template     string // with CountTemplate; "" is vicuna_v1.1
-	DropOversize bool
-	TokenCounts  bool    // write "n_tokens" on each segment
-	Tokenizer    Counter // nil: tokenizer.Default()
+	MaxLength int
+	Mode      Mode
+	Count     Counting
+	// Template names the chat template (package chat) with CountTemplate:
+	// "" is DefaultTemplate, chat.Auto the model's own Jinja template from
+	// TemplateConfig.
+	Template string
+	// TemplateConfig is the tokenizer_config.json (or the folder holding
+	// it) whose chat_template Template "auto" renders.
+	TemplateConfig string
+	DropOversize   bool
+	TokenCounts    bool    // write "n_tokens" on each segment
+	Tokenizer      Counter // nil: tokenizer.Default()
 	// TokenizerName names the tokenizer in the report.
 	TokenizerName string
 }
@@ -111,7 +127,7 @@ type Options struct {
 type Stage struct {
 	opts     Options
 	tok      Counter
-	template Template
+	template chat.Template
 
 	recordsIn, recordsSplit, segmentsOut, tokensOut atomic.Int64
 	oversizeKept, trailingDropped                   atomic.Int64
@@ -138,9 +154,9 @@ func New(opts Options) (*Stage, error) {
 	case CountTemplate:
 		name := opts.Template
 		if name == "" {
-			name = VicunaV11.Name
+			name = DefaultTemplate
 		}
-		t, err := LookupTemplate(name)
+		t, err := chat.Resolve(name, opts.TemplateConfig)
 		if err != nil {
 			return nil, err
 		}
@@ -185,8 +201,10 @@ func (s *Stage) Plan(turns []pipeline.Turn) (segs []Segment, trailing int) {
 	}
 	turns = turns[:n]
 	var L lengther
+	var tl *templateLen
 	if s.opts.Count == CountTemplate {
-		L = &templateLen{t: &s.template, tok: s.tok, turns: turns}
+		tl = newTemplateLen(&s.template, s.tok, turns)
+		L = tl
 	} else {
 		L = newFastChatLen(s.tok, turns)
 	}
@@ -236,6 +254,9 @@ func (s *Stage) Plan(turns []pipeline.Turn) (segs []Segment, trailing int) {
 			emit(segStart, pairs, cur)
 		}
 	}
+	if tl != nil && tl.err != nil {
+		return []Segment{{Start: 0, End: len(turns) + trailing, Reason: ReasonTemplate, Detail: tl.err.Error()}}, trailing
+	}
 	// FastChat's filter, then the oversize check.
 	for i := range segs {
 		seg := &segs[i]
@@ -265,7 +286,7 @@ func (s *Stage) Plan(turns []pipeline.Turn) (segs []Segment, trailing int) {
 func (s *Stage) Process(_ context.Context, rec *pipeline.Record, out *pipeline.Out) error {
 	s.recordsIn.Add(1)
 	segs, trailing := s.Plan(rec.Conversations)
-	if len(segs) == 1 && segs[0].Reason == ReasonTooShort {
+	if len(segs) == 1 && (segs[0].Reason == ReasonTooShort || segs[0].Reason == ReasonTemplate) {
 		out.Reject(rec, ReasonTooShort, segs[0].Detail)
 		return nil
 	}
@@ -374,59 +395,97 @@ func newFastChatLen(tok Counter, turns []pipeline.Turn) *fastChatLen {
 func (l *fastChatLen) first(p int) int { return l.lens[2*p] + l.lens[2*p+1] }
 func (l *fastChatLen) next(p int) int  { return l.first(p) }
 
-// templateLen counts the tokens of the templated segment. The prompt is
-// cut at the EOS tokens into pieces encoded on their own; a piece runs
-// from a segment's start or an EOS to the next EOS, and normally holds one
-// pair, more when an assistant turn is empty (no EOS follows it).
+// templateLen counts the tokens of the templated segment: the segment's
+// turns are rendered with the template (roles by position: user, assistant,
+// user, ...; the template's default system message), the text is cut at
+// the special tokens the template placed that are control tokens of the
+// tokenizer, each piece is counted on its own and each special token is
+// one token; a named template adds 1 for BOS (a Jinja template writes its
+// BOS itself). Pieces are counted once per record (cache): a pair's length
+// is the difference between the counts of the segment with and without it.
 type templateLen struct {
-	t     *Template
-	tok   Counter
-	turns []pipeline.Turn
-	buf   []byte
+	t       *chat.Template
+	tok     Counter
+	turns   []pipeline.Turn
+	control func(string) bool
+	cache   map[string]int
+	msgs    []chat.Message
 
-	chunkStart  int  // first pair of the open piece
-	chunkSys    bool // the open piece starts with the system message
-	chunkTokens int  // its tokens so far
-	chunkOpen   bool // no EOS closed it yet
+	segStart int // first pair of the open segment
+	segLen   int // its length so far
+	err      error
 }
 
-// piece counts the tokens of the prompt text of pairs [from, to), with the
-// system message first if sys, and reports whether an EOS follows it.
-func (l *templateLen) piece(from, to int, sys bool) (tokens int, eos bool) {
-	b := l.buf[:0]
-	if sys {
-		b = append(append(b, l.t.System...), l.t.Sep...)
+// controlIDs is the part of *tokenizer.Tokenizer that tells its control
+// tokens.
+type controlIDs interface {
+	ID(piece string) (int, bool)
+	IsControl(id int) bool
+}
+
+func newTemplateLen(t *chat.Template, tok Counter, turns []pipeline.Turn) *templateLen {
+	l := &templateLen{t: t, tok: tok, turns: turns, cache: map[string]int{}}
+	l.control = func(string) bool { return true }
+	if c, ok := tok.(controlIDs); ok {
+		l.control = func(s string) bool {
+			id, ok := c.ID(s)
+			return ok && c.IsControl(id)
+		}
 	}
+	return l
+}
+
+// total is the length of the segment of pairs [from, to).
+func (l *templateLen) total(from, to int) int {
+	if l.err != nil {
+		return 0
+	}
+	l.msgs = l.msgs[:0]
 	for j := 2 * from; j < 2*to; j++ {
-		b, eos = l.t.appendTurn(b, j, l.turns[j].Value)
+		l.msgs = append(l.msgs, chat.Message{Role: chat.Role(j % 2), Content: l.turns[j].Value})
 	}
-	l.buf = b
-	return l.tok.Count(string(b)), eos
+	r, err := l.t.RenderConversation(&chat.Conversation{System: l.t.DefaultSystem, Messages: l.msgs})
+	if err != nil {
+		l.err = err
+		return 0
+	}
+	n, pos := 0, 0
+	if !l.t.IsJinja() {
+		n++ // BOS
+	}
+	for _, sp := range r.Specials {
+		if !l.control(r.Text[sp.Start:sp.End]) {
+			continue
+		}
+		n += l.count(r.Text[pos:sp.Start]) + 1
+		pos = sp.End
+	}
+	return n + l.count(r.Text[pos:])
 }
 
-func (l *templateLen) start(p int, sys bool) int {
-	n, eos := l.piece(p, p+1, sys)
-	l.chunkStart, l.chunkSys, l.chunkTokens, l.chunkOpen = p, sys, n, !eos
-	return n + b2i(eos)
+func (l *templateLen) count(piece string) int {
+	if piece == "" {
+		return 0
+	}
+	n, ok := l.cache[piece]
+	if !ok {
+		n = l.tok.Count(piece)
+		l.cache[piece] = n
+	}
+	return n
 }
 
-func (l *templateLen) first(p int) int { return 1 + l.start(p, true) }
+func (l *templateLen) first(p int) int {
+	l.segStart = p
+	l.segLen = l.total(p, p+1)
+	return l.segLen
+}
 
 func (l *templateLen) next(p int) int {
-	if !l.chunkOpen {
-		return l.start(p, false)
-	}
-	n, eos := l.piece(l.chunkStart, p+1, l.chunkSys)
-	d := n - l.chunkTokens
-	l.chunkTokens, l.chunkOpen = n, !eos
-	return d + b2i(eos)
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+	n := l.total(l.segStart, p+1)
+	d := n - l.segLen
+	l.segLen = n
+	return d
 }
 
 // ReportDetails implements pipeline.DetailedStage.

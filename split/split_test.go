@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sharegpt/sharegpt/internal/chat"
 	"github.com/sharegpt/sharegpt/internal/tokenizer"
 	"github.com/sharegpt/sharegpt/pipeline"
 )
@@ -125,7 +126,7 @@ func TestNewErrors(t *testing.T) {
 		want string
 	}{
 		{Options{MaxLength: -1}, "max length must be positive"},
-		{Options{Count: CountTemplate, Template: "alpaca"}, `unknown template "alpaca" (known: vicuna_v1.1)`},
+		{Options{Count: CountTemplate, Template: "alpaca"}, `unknown template "alpaca" (known: vicuna_v1.1, llama-2, chatml)`},
 		{Options{Template: "vicuna_v1.1"}, "applies only to template counting"},
 		{Options{Mode: 7}, "unknown mode"},
 	} {
@@ -157,7 +158,8 @@ func TestTemplateCountShape(t *testing.T) {
 		{From: "human", Value: "How are you?"}, {From: "gpt", Value: "Fine."},
 	}
 	segs, _ := st.Plan(turns)
-	want := 1 + tok.Count(VicunaV11.System+" USER: Hello! ASSISTANT: Hi.") + 1 +
+	vicuna, _ := chat.Lookup(DefaultTemplate)
+	want := 1 + tok.Count(vicuna.DefaultSystem+" USER: Hello! ASSISTANT: Hi.") + 1 +
 		tok.Count("USER: How are you? ASSISTANT: Fine.") + 1
 	if len(segs) != 1 || segs[0].Tokens != want {
 		t.Errorf("got %s, want one segment of %d tokens", segString(segs), want)
@@ -165,7 +167,7 @@ func TestTemplateCountShape(t *testing.T) {
 	// an empty assistant turn has no EOS after it: the piece goes on
 	turns[1].Value = ""
 	segs, _ = st.Plan(turns)
-	want = 1 + tok.Count(VicunaV11.System+" USER: Hello! ASSISTANT:USER: How are you? ASSISTANT: Fine.") + 1
+	want = 1 + tok.Count(vicuna.DefaultSystem+" USER: Hello! ASSISTANT:USER: How are you? ASSISTANT: Fine.") + 1
 	if len(segs) != 1 || segs[0].Tokens != want {
 		t.Errorf("empty assistant turn: got %s, want one segment of %d tokens", segString(segs), want)
 	}
@@ -280,5 +282,76 @@ func TestProcess(t *testing.T) {
 	}
 	if got, want := strings.Join(reasons, " "), "a_4:fastchat-lost-pair:true c:too-short:false d_0:fastchat-lost-pair:false d_0:empty-segment:true"; got != want {
 		t.Errorf("fastchat rejects: %s\nwant %s", got, want)
+	}
+}
+
+// runeCounter counts runes: a Counter without control tokens, so every
+// special token a template places is one token.
+type runeCounter struct{}
+
+func (runeCounter) Count(s string) int { return len([]rune(s)) }
+
+// TestTemplateCountTemplates checks template counting with every kind of
+// template of package chat: the named ones with the LLaMA tokenizer
+// (chatml's specials are not LLaMA tokens, so they are text) and a
+// model's own Jinja template ("auto", no BOS of its own but the one it
+// writes).
+func TestTemplateCountTemplates(t *testing.T) {
+	tok := tokenizer.Default()
+	dir := t.TempDir()
+	cfg := `{"bos_token": "<B>", "eos_token": {"content": "<E>"},
+"added_tokens_decoder": {"1": {"content": "<B>", "special": true}, "2": {"content": "<E>", "special": true}},
+"chat_template": "{{ bos_token }}{% for m in messages %}[{{ m.role }}]{{ m.content | trim }}<E>{% endfor %}"}`
+	if err := os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	turns := []pipeline.Turn{
+		{From: "human", Value: "Hello!"}, {From: "gpt", Value: " Hi. "},
+		{From: "human", Value: "How are you?"}, {From: "gpt", Value: "Fine."},
+	}
+	tests := []struct {
+		template string
+		tok      Counter
+		want     int
+	}{
+		{"chatml", tok, 1 + tok.Count("<|im_start|>user\nHello!<|im_end|>\n<|im_start|>assistant\n Hi. <|im_end|>\n<|im_start|>user\nHow are you?<|im_end|>\n<|im_start|>assistant\nFine.<|im_end|>\n")},
+		{"llama-2", tok, 1 + tok.Count("[INST] Hello! [/INST]  Hi.  ") + 2 + tok.Count("[INST] How are you? [/INST] Fine. ") + 2},
+		{"auto", runeCounter{}, 1 + len("[user]Hello!") + 1 + len("[assistant]Hi.") + 1 + len("[user]How are you?") + 1 + len("[assistant]Fine.") + 1},
+	}
+	for _, tc := range tests {
+		st, err := New(Options{Count: CountTemplate, Template: tc.template, TemplateConfig: dir, MaxLength: 1 << 20, Tokenizer: tc.tok})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.template, err)
+		}
+		segs, _ := st.Plan(turns)
+		if len(segs) != 1 || segs[0].Tokens != tc.want {
+			t.Errorf("%s: got %s, want one segment of %d tokens", tc.template, segString(segs), tc.want)
+		}
+		// The limit cuts between the pairs where the count says.
+		st, _ = New(Options{Count: CountTemplate, Template: tc.template, TemplateConfig: dir, MaxLength: tc.want - 1, Tokenizer: tc.tok})
+		if segs, _ := st.Plan(turns); len(segs) != 2 || segs[0].End != 2 || segs[1].Start != 2 {
+			t.Errorf("%s with limit %d: got %s, want two segments of one pair", tc.template, tc.want-1, segString(segs))
+		}
+	}
+	if _, err := New(Options{Count: CountTemplate, Template: "auto"}); err == nil || !strings.Contains(err.Error(), "tokenizer_config.json") {
+		t.Errorf("auto without a configuration: error %v", err)
+	}
+}
+
+// TestTemplateRefused: a conversation the Jinja template refuses is
+// rejected whole with ReasonTemplate.
+func TestTemplateRefused(t *testing.T) {
+	dir := t.TempDir()
+	cfg := `{"chat_template": "{% for m in messages %}{% if m.content == 'bad' %}{{ raise_exception('no bad words') }}{% endif %}{{ m.content }}{% endfor %}"}`
+	if err := os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	st, err := New(Options{Count: CountTemplate, Template: "auto", TemplateConfig: filepath.Join(dir, "tokenizer_config.json"), Tokenizer: runeCounter{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	segs, _ := st.Plan([]pipeline.Turn{{From: "human", Value: "bad"}, {From: "gpt", Value: "x"}, {From: "human", Value: "q"}})
+	if len(segs) != 1 || segs[0].Reason != ReasonTemplate || segs[0].End != 3 || !strings.Contains(segs[0].Detail, "no bad words") {
+		t.Errorf("got %+v, want one %s segment over all 3 turns", segs, ReasonTemplate)
 	}
 }

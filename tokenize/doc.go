@@ -66,6 +66,29 @@
 // of every reply are contiguous and decode to exactly the reply, followed by
 // the closing token's text where that is text (chatml with LLaMA).
 //
+// # Models' own chat templates
+//
+// With Options.Template "auto" (chat.Auto) and Options.TemplateConfig
+// naming a model's tokenizer folder (or its tokenizer_config.json), the
+// conversation is rendered with the model's own Jinja chat_template
+// (package chat), from the whole record ([Stage.Conversation]): the roles
+// of LLaMA-Factory's ShareGPT format (human, gpt, system, function_call,
+// observation; user, assistant and tool too), the record's "system" and
+// "tools" fields. A function_call turn's value is {"name", "arguments"}
+// (or a list of them) as JSON, rendered as the assistant's tool_calls
+// ([ReasonBadToolCall] otherwise). The template decides which orders of
+// roles it accepts: its raise_exception, or text that cannot be told
+// apart from the messages', is a [ReasonTemplate] reject. No BOS is added
+// (the template writes its bos_token); the special tokens are those the
+// template wrote outside the messages; a tokenizer without a dummy prefix
+// encodes each piece of text between them as it is. Labels cover each
+// reply, any tool call the template writes after it, and the end-of-turn
+// token after that (chat.Rendered.Replies).
+//
+// A turn whose text was a list of content parts is its text parts joined
+// (pipeline.Turn); the parts that are not text are counted in the details
+// (non_text_parts).
+//
 // # Output
 //
 // A kept record becomes a row record {"id", "input_ids", "labels",

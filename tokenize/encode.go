@@ -51,13 +51,19 @@ func (t *Tokens) LabelCount() int {
 type Encoder struct {
 	tok    *tokenizer.Tokenizer
 	legacy bool
+	// bos: the encoder writes the tokenizer's BOS first (named templates;
+	// a Jinja template writes its own bos_token, and Hugging Face encodes
+	// its rendering with add_special_tokens=False).
+	bos bool
 	// special maps the template's special token strings to the ids of the
 	// tokenizer's control tokens of the same name; a special string the
 	// tokenizer lacks is encoded as text.
 	special map[string]int32
 	// sentinel is a character that occurs in no piece of the vocabulary:
 	// nothing merges with it, so encoding sentinel+text and dropping the
-	// sentinel's tokens encodes text without the dummy prefix.
+	// sentinel's tokens encodes text without the dummy prefix. It is empty
+	// for a tokenizer that adds no dummy prefix (byte-level BPE, Gemma):
+	// its pieces of text are encoded as they are.
 	sentinel string
 }
 
@@ -74,11 +80,14 @@ func NewEncoder(tok *tokenizer.Tokenizer, tmpl chat.Template, legacy bool) (*Enc
 	if tok == nil {
 		return nil, errors.New("no tokenizer")
 	}
-	e := &Encoder{tok: tok, legacy: legacy, special: map[string]int32{}}
+	e := &Encoder{tok: tok, legacy: legacy, bos: !tmpl.IsJinja(), special: map[string]int32{}}
 	for _, s := range tmpl.SpecialTokens {
 		if id, ok := tok.ID(s); ok && tok.IsControl(id) {
 			e.special[s] = int32(id)
 		}
+	}
+	if ids := tok.Encode("a"); len(ids) == 0 || !strings.HasPrefix(tok.Piece(ids[0]), "▁") {
+		return e, nil // no dummy prefix: no sentinel needed
 	}
 	// U+E000-U+F8FF is the private use area; the LLaMA vocabulary has none
 	// of it.
@@ -137,7 +146,7 @@ func (e *Encoder) EncodePrefix(r *chat.Rendered, limit int) (Tokens, int) {
 	b := tokenSink{limit: limit}
 	n := min(len(r.Text)/3+8, limit)
 	b.t = Tokens{IDs: make([]int32, 0, n), Spans: make([]chat.Span, 0, n)}
-	if bos := e.tok.BOS(); bos >= 0 {
+	if bos := e.tok.BOS(); bos >= 0 && e.bos {
 		b.add(int32(bos), chat.Span{})
 	}
 	pos := 0
@@ -151,7 +160,7 @@ func (e *Encoder) EncodePrefix(r *chat.Rendered, limit int) (Tokens, int) {
 		pos = sp.End
 	}
 	e.appendText(&b, r.Text[pos:], pos)
-	b.t.Labels = labels(b.t.IDs, b.t.Spans, r.Replies, e.tok.BOS() >= 0)
+	b.t.Labels = labels(b.t.IDs, b.t.Spans, r.Replies, e.bos && e.tok.BOS() >= 0)
 	return b.t, b.n
 }
 
@@ -195,7 +204,7 @@ func (e *Encoder) appendText(b *tokenSink, text string, base int) {
 		return
 	}
 	src, skip := text, 0
-	if base != 0 && !e.legacy {
+	if base != 0 && !e.legacy && e.sentinel != "" {
 		src, skip = e.sentinel+text, len(e.sentinel)
 	}
 	for id, start := range e.tok.Tokens(src) {

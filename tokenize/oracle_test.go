@@ -119,7 +119,7 @@ const (
 
 func writeModelVariants(t *testing.T) map[string]string {
 	t.Helper()
-	orig, err := filepath.Abs(filepath.Join("..", "tokenizer", "llama", "tokenizer.model"))
+	orig, err := filepath.Abs(filepath.Join("..", "internal", "tokenizer", "llama", "tokenizer.model"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package tokenize
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync/atomic"
@@ -27,6 +28,14 @@ const (
 	// ReasonTruncatedAway: every assistant token lies beyond MaxLength, so
 	// nothing is left to learn from after truncation.
 	ReasonTruncatedAway pipeline.Reason = "truncated-away"
+	// ReasonTemplate: a model's own chat template refused the conversation
+	// (its raise_exception), or its text could not be told apart from the
+	// messages' (chat.SpanError).
+	ReasonTemplate pipeline.Reason = "template-error"
+	// ReasonBadToolCall: a function_call turn whose value is not a JSON
+	// {"name", "arguments"} object (or a list of them), or a record's
+	// "tools" that is not a JSON array.
+	ReasonBadToolCall pipeline.Reason = "bad-tool-call"
 )
 
 // DefaultMaxLength is FastChat's model_max_length for Vicuna.
@@ -38,8 +47,14 @@ const DefaultTemplate = "vicuna_v1.1"
 // Options configure a Stage. The zero value is FastChat's setting: the
 // vicuna_v1.1 template, 2048 tokens, the embedded LLaMA tokenizer.
 type Options struct {
-	Template  string // "" is DefaultTemplate
-	MaxLength int    // 0 is DefaultMaxLength; longer sequences are cut to it
+	// Template names the chat template: "" is DefaultTemplate, chat.Auto
+	// ("auto") the model's own Jinja chat template from TemplateConfig.
+	Template string
+	// TemplateConfig is the tokenizer_config.json, or the folder holding
+	// it (a model's tokenizer folder), whose chat_template Template "auto"
+	// renders.
+	TemplateConfig string
+	MaxLength      int // 0 is DefaultMaxLength; longer sequences are cut to it
 	// System replaces the template's default system message when not nil
 	// ("" for none). A conversation's own leading system turn wins over
 	// both.
@@ -65,7 +80,7 @@ type Stage struct {
 	tmpl chat.Template
 	enc  *Encoder
 
-	rows, tokens, labelTokens, truncated, tokensCut, longest, droppedFirst atomic.Int64
+	rows, tokens, labelTokens, truncated, tokensCut, longest, droppedFirst, nonText atomic.Int64
 }
 
 // New returns a tokenize stage.
@@ -79,7 +94,7 @@ func New(opts Options) (*Stage, error) {
 	if opts.MaxLength < 1 {
 		return nil, fmt.Errorf("max length must be positive, not %d", opts.MaxLength)
 	}
-	tmpl, err := chat.Lookup(opts.Template)
+	tmpl, err := chat.Resolve(opts.Template, opts.TemplateConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -190,10 +205,21 @@ func (s *Stage) Encode(turns []pipeline.Turn) (Example, *RejectError) {
 		return Example{}, rerr
 	}
 	r, err := s.tmpl.Render(system, msgs)
-	if err != nil { // Messages checked the roles
+	if err != nil {
+		var te *chat.TemplateError
+		var se *chat.SpanError
+		if errors.As(err, &te) || errors.As(err, &se) {
+			return Example{}, reject(ReasonTemplate, "%v", err)
+		}
+		// Messages checked the roles for the named templates
 		return Example{}, reject(ReasonInvalidRoles, "%v", err)
 	}
-	toks, n := s.enc.EncodePrefix(&r, s.opts.MaxLength)
+	return s.encodeRendered(&r, dropped)
+}
+
+// encodeRendered tokenizes r and cuts it to MaxLength tokens.
+func (s *Stage) encodeRendered(r *chat.Rendered, dropped bool) (Example, *RejectError) {
+	toks, n := s.enc.EncodePrefix(r, s.opts.MaxLength)
 	ex := Example{Tokens: toks, DroppedFirst: dropped}
 	if n > s.opts.MaxLength {
 		ex.Cut = n - s.opts.MaxLength
@@ -208,7 +234,13 @@ func (s *Stage) Encode(turns []pipeline.Turn) (Example, *RejectError) {
 // {"id", "input_ids", "labels", "attention_mask", "n_tokens"} (no id when
 // the input record has none).
 func (s *Stage) Process(ctx context.Context, rec *pipeline.Record, out *pipeline.Out) error {
-	ex, rerr := s.Encode(rec.Conversations)
+	var ex Example
+	var rerr *RejectError
+	if s.tmpl.IsJinja() {
+		ex, rerr = s.EncodeRecord(rec)
+	} else {
+		ex, rerr = s.Encode(rec.Conversations)
+	}
 	if rerr != nil {
 		out.Reject(rec, rerr.Reason, rerr.Detail)
 		return nil
@@ -223,6 +255,9 @@ func (s *Stage) Process(ctx context.Context, rec *pipeline.Record, out *pipeline
 	s.labelTokens.Add(int64(ex.LabelCount()))
 	if ex.DroppedFirst {
 		s.droppedFirst.Add(1)
+	}
+	for _, t := range rec.Conversations {
+		s.nonText.Add(int64(t.NonText))
 	}
 	if ex.Cut > 0 {
 		s.truncated.Add(1)
@@ -295,6 +330,10 @@ type Details struct {
 	// LeadingGPTDropped counts kept rows whose opening gpt turn was left
 	// out (FastChat's rule; StrictRoles rejects them instead).
 	LeadingGPTDropped int64 `json:"leading_gpt_dropped"`
+	// NonTextParts counts the content parts of kept rows' turns that are
+	// not text (images, audio: pipeline.Turn.NonText), which the rows do
+	// not carry.
+	NonTextParts int64 `json:"non_text_parts,omitempty"`
 }
 
 // Details returns the stage's counts so far.
@@ -313,6 +352,7 @@ func (s *Stage) Details() *Details {
 		Longest:     s.longest.Load(),
 
 		LeadingGPTDropped: s.droppedFirst.Load(),
+		NonTextParts:      s.nonText.Load(),
 	}
 }
 

@@ -9,15 +9,24 @@ import (
 // Role is who wrote a message.
 type Role uint8
 
-// Roles of a conversation's messages.
+// Roles of a conversation's messages. The named templates know User and
+// Assistant only; Jinja templates get all four, as the role names
+// "user", "assistant", "system" and "tool".
 const (
 	User Role = iota
 	Assistant
+	System
+	Tool
 )
 
 func (r Role) String() string {
-	if r == Assistant {
+	switch r {
+	case Assistant:
 		return "assistant"
+	case System:
+		return "system"
+	case Tool:
+		return "tool"
 	}
 	return "user"
 }
@@ -26,6 +35,32 @@ func (r Role) String() string {
 type Message struct {
 	Role    Role
 	Content string
+	// ToolCalls are the function calls of an assistant message (Jinja
+	// templates only).
+	ToolCalls []ToolCall
+}
+
+// ToolCall is one function call an assistant message makes, given to a
+// Jinja template as {"type": "function", "function": {"name": Name,
+// "arguments": Arguments}}.
+type ToolCall struct {
+	Name string
+	// Arguments is the call's arguments as JSON: an object is given to
+	// the template as a mapping (its keys in order), a string as a
+	// string. Empty is {}.
+	Arguments []byte
+}
+
+// Conversation is what a template renders.
+type Conversation struct {
+	// System is the system message ("" for none); a Jinja template gets it
+	// as a leading {"role": "system"} message.
+	System   string
+	Messages []Message
+	// Tools is the JSON array of tool (function) definitions offered to
+	// the model, given to a Jinja template as "tools" (nil: none, and the
+	// template sees no "tools"). Named templates refuse tools.
+	Tools []byte
 }
 
 // Span is a byte range [Start, End) of a rendered text.
@@ -66,7 +101,12 @@ type Template struct {
 	SpecialTokens []string
 
 	render func(b *builder, system string, msgs []Message)
+	jinja  *jinjaTemplate // a template from a tokenizer_config.json
 }
+
+// IsJinja reports whether the template is a model's own Jinja chat
+// template (see FromConfig) rather than one of the named templates.
+func (t *Template) IsJinja() bool { return t.jinja != nil }
 
 // vicunaSystem is FastChat's vicuna_v1.1 system message.
 const vicunaSystem = "A chat between a curious user and an artificial intelligence assistant. " +
@@ -112,10 +152,28 @@ func (e *RoleError) Error() string {
 }
 
 // Render renders msgs with the given system message ("" for none; pass
-// t.DefaultSystem for the template's own). Messages must alternate user,
-// assistant, starting with user, or Render returns a *RoleError.
+// t.DefaultSystem for the template's own). For a named template, messages
+// must alternate user, assistant, starting with user, or Render returns a
+// *RoleError; a Jinja template decides itself what it accepts (its
+// raise_exception calls are a *TemplateError).
 func (t *Template) Render(system string, msgs []Message) (Rendered, error) {
+	return t.RenderConversation(&Conversation{System: system, Messages: msgs})
+}
+
+// RenderConversation renders c. Named templates refuse tools, tool calls
+// and roles other than user and assistant.
+func (t *Template) RenderConversation(c *Conversation) (Rendered, error) {
+	if t.jinja != nil {
+		return t.jinja.render(c)
+	}
+	if len(c.Tools) > 0 {
+		return Rendered{}, fmt.Errorf("template %s has no place for tools (use a model's own chat template)", t.Name)
+	}
+	system, msgs := c.System, c.Messages
 	for i, m := range msgs {
+		if len(m.ToolCalls) > 0 {
+			return Rendered{}, fmt.Errorf("message %d: template %s has no place for tool calls (use a model's own chat template)", i, t.Name)
+		}
 		if m.Role != Role(i%2) {
 			return Rendered{}, &RoleError{Index: i, Got: m.Role}
 		}

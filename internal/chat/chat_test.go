@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-func u(s string) Message { return Message{User, s} }
-func a(s string) Message { return Message{Assistant, s} }
+func u(s string) Message { return Message{Role: User, Content: s} }
+func a(s string) Message { return Message{Role: Assistant, Content: s} }
 
 const vsys = "A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, detailed, and polite answers to the user's questions."
 

@@ -33,3 +33,18 @@ func NeedModule(t testing.TB, module string) {
 		Missing(t, "oracle unavailable: %s cannot import %s (apt-get install python3-%s): %v %s", Python, module, module, err, out)
 	}
 }
+
+// NeedNodeModules calls Missing unless node can resolve each module (a
+// package or a file inside one) from dir, a folder whose node_modules an
+// install script fills (e.g. scripts/tokenizers).
+func NeedNodeModules(t testing.TB, dir, install string, modules ...string) {
+	t.Helper()
+	for _, m := range modules {
+		cmd := exec.Command("node", "-e", "require.resolve(process.argv[1])", m)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			Missing(t, "oracle unavailable: node cannot resolve %s in %s (run %s): %v %s", m, dir, install, err, out)
+			return
+		}
+	}
+}

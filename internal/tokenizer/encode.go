@@ -76,9 +76,10 @@ type output struct {
 	offs      bool
 	countOnly bool
 	yield     func(id, start int) bool
-	n         int  // tokens added
-	stop      bool // yield asked to stop: later tokens are dropped
-	prevUnk   bool // the last token added is an unknown one (without byte fallback)
+	base      int32 // added to every start offset
+	n         int   // tokens added
+	stop      bool  // yield asked to stop: later tokens are dropped
+	prevUnk   bool  // the last token added is an unknown one (without byte fallback)
 }
 
 func (o *output) add(id int32, start int32) {
@@ -90,11 +91,11 @@ func (o *output) add(id int32, start int32) {
 	switch {
 	case o.countOnly:
 	case o.yield != nil:
-		o.stop = !o.yield(int(id), int(start))
+		o.stop = !o.yield(int(id), int(start+o.base))
 	default:
 		o.ids = append(o.ids, int(id))
 		if o.offs {
-			o.starts = append(o.starts, int(start))
+			o.starts = append(o.starts, int(start+o.base))
 		}
 	}
 }

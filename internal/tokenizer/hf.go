@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
+	sugar "github.com/sugarme/tokenizer"
 	"github.com/sugarme/tokenizer/model/bpe"
 	"github.com/sugarme/tokenizer/pretrained"
 )
@@ -21,14 +23,19 @@ type hfConfig struct {
 		ContinuingSubwordPrefix *string  `json:"continuing_subword_prefix"`
 		EndOfWordSuffix         *string  `json:"end_of_word_suffix"`
 		ByteFallback            bool     `json:"byte_fallback"`
+		FuseUnk                 bool     `json:"fuse_unk"`
 		IgnoreMerges            bool     `json:"ignore_merges"`
 	} `json:"model"`
 	Normalizer   *hfStep `json:"normalizer"`
 	PreTokenizer *hfStep `json:"pre_tokenizer"`
 	AddedTokens  []struct {
-		ID      int    `json:"id"`
-		Content string `json:"content"`
-		Special bool   `json:"special"`
+		ID         int    `json:"id"`
+		Content    string `json:"content"`
+		Special    bool   `json:"special"`
+		Lstrip     bool   `json:"lstrip"`
+		Rstrip     bool   `json:"rstrip"`
+		Normalized bool   `json:"normalized"`
+		SingleWord bool   `json:"single_word"`
 	} `json:"added_tokens"`
 }
 
@@ -45,14 +52,34 @@ type hfStep struct {
 	Replacement    string  `json:"replacement"`
 	AddPrefixSpace *bool   `json:"add_prefix_space"`
 	PrependScheme  *string `json:"prepend_scheme"`
+	Behavior       string  `json:"behavior"`
+	Invert         bool    `json:"invert"`
+	UseRegex       *bool   `json:"use_regex"`
+}
+
+// isByteLevel reports whether a pre-tokenizer holds a ByteLevel step.
+func isByteLevel(s *hfStep) bool {
+	if s == nil {
+		return false
+	}
+	if s.Type == "ByteLevel" {
+		return true
+	}
+	for _, c := range s.PreTokenizers {
+		if isByteLevel(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // ParseJSON builds a Tokenizer from the bytes of a Hugging Face
-// tokenizer.json holding a SentencePiece-style BPE model (LLaMA: byte
-// fallback, "▁" for spaces). Encoding follows SentencePiece: the pair whose
-// merged token has the best rank is merged first, leftmost on ties, so a
-// tokenizer.json converted from a tokenizer.model encodes exactly like it.
-// name is used in error messages.
+// tokenizer.json holding a BPE model: byte-level (GPT-2's ByteLevel, with
+// Split pre-tokenizers: Llama 3, Qwen, DeepSeek, gpt-oss) or
+// SentencePiece-style ("▁" for spaces, byte fallback: LLaMA 2, Mistral,
+// Gemma). Encoding follows Hugging Face tokenizers (see the package
+// documentation); a component it cannot reproduce exactly is refused with
+// an error naming it. name is used in error messages.
 func ParseJSON(data []byte, name string) (t *Tokenizer, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -84,37 +111,61 @@ func parseJSON(data []byte) (*Tokenizer, error) {
 	if p := cfg.Model.EndOfWordSuffix; p != nil && *p != "" {
 		return nil, errors.New("unsupported tokenizer.json: end_of_word_suffix")
 	}
-	if cfg.Model.IgnoreMerges {
-		return nil, errors.New("unsupported tokenizer.json: ignore_merges")
-	}
-	var ws wsConfig
-	if err := ws.normalizer(cfg.Normalizer); err != nil {
-		return nil, err
-	}
-	if err := ws.preTokenizer(cfg.PreTokenizer); err != nil {
-		return nil, err
-	}
-	if ws.prefixes > 1 {
-		return nil, errors.New("unsupported tokenizer.json: both normalizer and pre_tokenizer add a \"▁\" prefix")
+	isBL := isByteLevel(cfg.PreTokenizer)
+	var (
+		ws wsConfig
+		bl *byteLevel
+	)
+	if isBL {
+		bl = &byteLevel{ignoreMerges: cfg.Model.IgnoreMerges}
+		if err := bl.normalizer(cfg.Normalizer); err != nil {
+			return nil, err
+		}
+		seen := false
+		if err := bl.preTokenizer(cfg.PreTokenizer, &seen); err != nil {
+			return nil, err
+		}
+	} else {
+		if cfg.Model.IgnoreMerges {
+			return nil, errors.New("unsupported tokenizer.json: ignore_merges without a ByteLevel pre_tokenizer")
+		}
+		if err := ws.normalizer(cfg.Normalizer); err != nil {
+			return nil, err
+		}
+		if err := ws.preTokenizer(cfg.PreTokenizer); err != nil {
+			return nil, err
+		}
+		if !cfg.Model.ByteFallback && !cfg.Model.FuseUnk {
+			// SentencePiece's loop joins a run of unknown characters
+			// into one <unk>; tokenizers does so only with fuse_unk.
+			return nil, errors.New("unsupported tokenizer.json: BPE without byte_fallback and with fuse_unk false")
+		}
+		if ws.prefixes > 1 {
+			return nil, errors.New("unsupported tokenizer.json: both normalizer and pre_tokenizer add a \"▁\" prefix")
+		}
 	}
 
-	hf, err := pretrained.FromReader(bytes.NewReader(data))
+	hf, err := sugarLoad(data, isBL)
 	if err != nil {
-		return nil, fmt.Errorf("sugarme/tokenizer cannot load it: %w", err)
+		return nil, err
 	}
 	bm, ok := hf.GetModel().(*bpe.BPE)
 	if !ok || bm.Merges == nil {
 		return nil, fmt.Errorf("sugarme/tokenizer loaded model %T, want BPE", hf.GetModel())
 	}
-	vocab := hf.GetVocab(true)
+	vocab := hf.GetVocab(false)
 	n := 0
 	for _, id := range vocab {
 		if id < 0 {
 			return nil, fmt.Errorf("negative id %d in vocabulary", id)
 		}
-		if id >= n {
-			n = id + 1
+		n = max(n, id+1)
+	}
+	for _, a := range cfg.AddedTokens {
+		if a.ID < 0 {
+			return nil, fmt.Errorf("negative id %d of added token %q", a.ID, a.Content)
 		}
+		n = max(n, a.ID+1)
 	}
 	if n > 4*len(vocab)+1024 {
 		return nil, fmt.Errorf("vocabulary ids are sparse (%d tokens, largest id %d)", len(vocab), n-1)
@@ -126,7 +177,6 @@ func parseJSON(data []byte) (*Tokenizer, error) {
 		unk:    -1, bos: -1, eos: -1, pad: -1,
 		unkSurface:      " \u2047 ",
 		stripFirstSpace: true,
-		hf:              hf,
 	}
 	for p, id := range vocab {
 		if t.pieces[id] != "" {
@@ -135,24 +185,41 @@ func parseJSON(data []byte) (*Tokenizer, error) {
 		t.pieces[id] = p
 		t.ids[p] = id
 		t.types[id] = pieceNormal
-		if _, ok := byteOfPiece(p); ok && cfg.Model.ByteFallback {
+		if _, ok := byteOfPiece(p); ok && cfg.Model.ByteFallback && !isBL {
 			t.types[id] = pieceByte
 		}
+	}
+	var added []addedToken
+	for _, a := range cfg.AddedTokens {
+		if a.Content == "" {
+			continue
+		}
+		if t.pieces[a.ID] == "" {
+			t.pieces[a.ID] = a.Content
+			t.types[a.ID] = pieceNormal
+		}
+		if _, ok := t.ids[a.Content]; !ok {
+			t.ids[a.Content] = a.ID
+		}
+		if a.Special {
+			t.types[a.ID] = pieceControl
+		} else if t.types[a.ID] == pieceNormal {
+			t.types[a.ID] = pieceUserDefined
+		}
+		if a.Normalized && !isBL && strings.ContainsAny(a.Content, " ▁") {
+			return nil, fmt.Errorf("unsupported tokenizer.json: added token %q with normalized=true contains a space", a.Content)
+		}
+		added = append(added, addedToken{
+			content: a.Content, id: int32(a.ID), special: a.Special,
+			lstrip: a.Lstrip, rstrip: a.Rstrip, normalized: a.Normalized, singleWord: a.SingleWord,
+		})
+	}
+	if len(added) > 0 {
+		t.added = newAddedVocab(added)
 	}
 	for id, p := range t.pieces {
 		if p == "" {
 			t.types[id] = pieceUnused // a hole in the ids; never produced
-		}
-	}
-	for _, a := range cfg.AddedTokens {
-		id, ok := t.ids[a.Content]
-		if !ok {
-			continue
-		}
-		if a.Special {
-			t.types[id] = pieceControl
-		} else if t.types[id] == pieceNormal {
-			t.types[id] = pieceUserDefined
 		}
 	}
 	if cfg.Model.UnkToken != nil {
@@ -161,15 +228,12 @@ func parseJSON(data []byte) (*Tokenizer, error) {
 			t.types[id] = pieceUnknown
 		}
 	}
-	if t.unk < 0 {
-		return nil, errors.New("tokenizer.json has no unk_token in its vocabulary")
-	}
 	for _, s := range []struct {
 		dst   *int
 		names []string
 	}{
-		{&t.bos, []string{"<s>", "<|begin_of_text|>", "<bos>"}},
-		{&t.eos, []string{"</s>", "<|end_of_text|>", "<eos>"}},
+		{&t.bos, []string{"<s>", "<|begin_of_text|>", "<bos>", "<|startoftext|>", "<｜begin▁of▁sentence｜>"}},
+		{&t.eos, []string{"</s>", "<|end_of_text|>", "<eos>", "<|endoftext|>", "<｜end▁of▁sentence｜>"}},
 		{&t.pad, []string{"<pad>"}},
 	} {
 		for _, name := range s.names {
@@ -179,16 +243,20 @@ func parseJSON(data []byte) (*Tokenizer, error) {
 			}
 		}
 	}
-
-	// Priority of a pair: the best (lowest) rank of any merge producing the
-	// same token, so that all ways of building a token tie, as in
-	// SentencePiece, and ties go to the leftmost pair.
-	best := map[int]int{}
-	for _, v := range *bm.Merges {
-		if r, ok := best[v.NewId]; !ok || v.Rank < r {
-			best[v.NewId] = v.Rank
+	if isBL {
+		if err := bl.build(t, vocab, bm); err != nil {
+			return nil, err
 		}
+		t.bl = bl
+		return t, nil
 	}
+	if t.unk < 0 {
+		return nil, errors.New("tokenizer.json has no unk_token in its vocabulary")
+	}
+	t.hf = hf
+
+	// Priority of a pair: its merge's rank, the leftmost pair on ties
+	// (tokenizers' BPE).
 	merges := make([]mergeSpec, 0, len(*bm.Merges))
 	for p, v := range *bm.Merges {
 		if !validID(t.pieces, p.C1) || !validID(t.pieces, p.C2) || !validID(t.pieces, v.NewId) {
@@ -199,7 +267,7 @@ func parseJSON(data []byte) (*Tokenizer, error) {
 		}
 		merges = append(merges, mergeSpec{
 			left: t.pieces[p.C1], right: t.pieces[p.C2],
-			merged: int32(v.NewId), score: -float32(best[v.NewId]),
+			merged: int32(v.NewId), score: -float32(v.Rank),
 		})
 	}
 	sort.Slice(merges, func(i, j int) bool { // deterministic construction
@@ -232,8 +300,158 @@ func parseJSON(data []byte) (*Tokenizer, error) {
 	if err != nil {
 		return nil, err
 	}
+	enc.userDefined = nil // added tokens are found before encoding
 	t.enc = enc
 	return t, nil
+}
+
+// sugarLoad loads the vocabulary and merges with sugarme/tokenizer,
+// without the normalizer and pre-tokenizer (which it cannot compile when
+// their regular expressions use lookahead, and which this package
+// applies itself), and for a byte-level model without the decoder.
+func sugarLoad(data []byte, byteLevel bool) (*sugar.Tokenizer, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(data, &top); err != nil {
+		return nil, fmt.Errorf("not a tokenizer.json: %w", err)
+	}
+	drop := []string{"normalizer", "pre_tokenizer", "post_processor"}
+	if byteLevel {
+		drop = append(drop, "decoder")
+	}
+	for _, k := range drop {
+		if _, ok := top[k]; ok {
+			top[k] = json.RawMessage("null")
+		}
+	}
+	b, err := json.Marshal(top)
+	if err != nil {
+		return nil, err
+	}
+	hf, err := pretrained.FromReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("sugarme/tokenizer cannot load it: %w", err)
+	}
+	return hf, nil
+}
+
+// normalizer accepts the normalizers a byte-level model may have.
+func (b *byteLevel) normalizer(s *hfStep) error {
+	if s == nil {
+		return nil
+	}
+	switch s.Type {
+	case "Sequence":
+		for _, c := range s.Normalizers {
+			if err := b.normalizer(c); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "NFC":
+		b.nfc = true
+		return nil
+	}
+	return fmt.Errorf("unsupported tokenizer.json normalizer %q (with a ByteLevel pre_tokenizer only NFC is supported)", s.Type)
+}
+
+// preTokenizer builds the Split steps; ByteLevel must come last.
+func (b *byteLevel) preTokenizer(s *hfStep, seen *bool) error {
+	if s == nil {
+		return nil
+	}
+	if *seen {
+		return fmt.Errorf("unsupported tokenizer.json pre_tokenizer %q after ByteLevel", s.Type)
+	}
+	switch s.Type {
+	case "Sequence":
+		for _, c := range s.PreTokenizers {
+			if err := b.preTokenizer(c, seen); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "Split":
+		if s.Invert {
+			return errors.New("unsupported tokenizer.json pre_tokenizer Split with invert")
+		}
+		beh, err := parseBehavior(s.Behavior)
+		if err != nil {
+			return err
+		}
+		var st *splitStep
+		switch {
+		case s.Pattern.Regex != nil:
+			st, err = newSplitStep(*s.Pattern.Regex, beh)
+		case s.Pattern.String != nil:
+			st, err = newStringStep(*s.Pattern.String, beh)
+		default:
+			err = errors.New("unsupported tokenizer.json pre_tokenizer Split without a pattern")
+		}
+		if err != nil {
+			return err
+		}
+		b.steps = append(b.steps, st)
+		return nil
+	case "ByteLevel":
+		if s.AddPrefixSpace != nil && *s.AddPrefixSpace {
+			return errors.New("unsupported tokenizer.json pre_tokenizer ByteLevel with add_prefix_space")
+		}
+		if s.UseRegex == nil || *s.UseRegex {
+			st, err := newSplitStep(patGPT2, splitIsolated)
+			if err != nil {
+				return err
+			}
+			b.steps = append(b.steps, st)
+		}
+		*seen = true
+		return nil
+	}
+	return fmt.Errorf("unsupported tokenizer.json pre_tokenizer %q", s.Type)
+}
+
+// build fills the byte tables from the model's vocabulary and merges.
+func (b *byteLevel) build(t *Tokenizer, vocab map[string]int, bm *bpe.BPE) error {
+	n := len(t.pieces)
+	b.vocab = make(map[string]int32, len(vocab))
+	b.pieceLen = make([]int32, n)
+	b.raw = make([]string, n)
+	for i := range b.byteID {
+		b.byteID[i] = -1
+	}
+	for p, id := range vocab {
+		raw, ok := byteLevelBytes(p)
+		if !ok {
+			b.raw[id] = p
+			continue
+		}
+		b.raw[id] = raw
+		b.pieceLen[id] = int32(len(raw))
+		b.vocab[raw] = int32(id)
+		if len(raw) == 1 {
+			b.byteID[raw[0]] = int32(id)
+		}
+	}
+	for id, p := range t.pieces {
+		if b.raw[id] == "" {
+			b.raw[id] = p // added tokens: their content
+		}
+	}
+	for c, id := range b.byteID {
+		if id < 0 {
+			return fmt.Errorf("byte-level vocabulary has no token for byte 0x%02X", c)
+		}
+	}
+	b.merges = newMergeTable(len(*bm.Merges))
+	for p, v := range *bm.Merges {
+		if p.C1 < 0 || p.C1 >= n || p.C2 < 0 || p.C2 >= n || v.NewId < 0 || v.NewId >= n {
+			return errors.New("merge refers to an unknown id")
+		}
+		if b.raw[p.C1]+b.raw[p.C2] != b.raw[v.NewId] {
+			return fmt.Errorf("merge %q + %q does not give %q", t.pieces[p.C1], t.pieces[p.C2], t.pieces[v.NewId])
+		}
+		b.merges.put(int32(p.C1), int32(p.C2), mergeVal{merged: int32(v.NewId), score: float32(v.Rank)})
+	}
+	return nil
 }
 
 func validID(pieces []string, id int) bool { return id >= 0 && id < len(pieces) && pieces[id] != "" }
@@ -287,6 +505,13 @@ func (w *wsConfig) preTokenizer(s *hfStep) error {
 			}
 		}
 		return nil
+	case "Split":
+		// Gemma 3: the normalizer has already replaced every space by
+		// "▁", so splitting on " " finds nothing.
+		if s.Pattern.String != nil && *s.Pattern.String == " " && w.escape && !s.Invert {
+			return nil
+		}
+		return errors.New("unsupported tokenizer.json pre_tokenizer Split (without a ByteLevel pre_tokenizer only Split on \" \" after a Replace(\" \", \"▁\") normalizer is supported)")
 	case "Metaspace":
 		if s.Replacement != "" && s.Replacement != "▁" {
 			return fmt.Errorf("unsupported tokenizer.json pre_tokenizer Metaspace(replacement %q)", s.Replacement)

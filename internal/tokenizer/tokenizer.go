@@ -30,6 +30,11 @@ type Tokenizer struct {
 	// tokenizer.json: decoding is delegated to sugarme/tokenizer.
 	hf *sugar.Tokenizer
 
+	bl      *byteLevel  // byte-level BPE (tokenizer.json), else enc encodes
+	added   *addedVocab // tokenizer.json added tokens, matched before encoding
+	spAdded *addedVocab // tokenizer.model: control pieces, for EncodeSpecial
+	config  Config
+
 	source string
 }
 
@@ -46,16 +51,109 @@ func (t *Tokenizer) Encode(text string) []int {
 // extended slice.
 func (t *Tokenizer) AppendEncode(dst []int, text string) []int {
 	o := output{ids: dst}
-	t.enc.encode(&o, text)
+	t.encode(&o, text, false)
 	return o.ids
 }
+
+// EncodeSpecial is Encode for text in which the strings of added and
+// special tokens stand for those tokens ("<|eot_id|>" gives its id), as
+// transformers' tokenizer(text, add_special_tokens=False) gives them:
+// for a rendered chat template. Plain text (a message's content) goes
+// through Encode, where only the added tokens not marked special are
+// matched.
+func (t *Tokenizer) EncodeSpecial(text string) []int {
+	return t.AppendEncodeSpecial(nil, text)
+}
+
+// AppendEncodeSpecial is EncodeSpecial appending to dst.
+func (t *Tokenizer) AppendEncodeSpecial(dst []int, text string) []int {
+	o := output{ids: dst}
+	t.encode(&o, text, true)
+	return o.ids
+}
+
+// EncodeSpecialOffsets is EncodeSpecial with the offsets EncodeOffsets
+// gives; a special token starts where its string does.
+func (t *Tokenizer) EncodeSpecialOffsets(text string) (ids []int, starts []int) {
+	o := output{offs: true}
+	t.encode(&o, text, true)
+	return o.ids, o.starts
+}
+
+// SpecialID returns the id of an added or special token given by its
+// string ("<|eot_id|>", "<start_of_turn>", "</s>"): the id EncodeSpecial
+// gives for that string.
+func (t *Tokenizer) SpecialID(s string) (int, bool) {
+	for _, a := range []*addedVocab{t.added, t.spAdded} {
+		if a != nil {
+			if id, ok := a.ids[s]; ok {
+				return int(id), true
+			}
+		}
+	}
+	return -1, false
+}
+
+// Config returns what the model folder's tokenizer_config.json says (the
+// zero Config when there was none).
+func (t *Tokenizer) Config() Config { return t.config }
 
 // Count returns the number of tokens Encode(text) would return, without
 // keeping them: its memory does not grow with text.
 func (t *Tokenizer) Count(text string) int {
 	o := output{countOnly: true}
-	t.enc.encode(&o, text)
+	t.encode(&o, text, false)
 	return o.n
+}
+
+// encode sends the tokens of text to o; special selects EncodeSpecial.
+func (t *Tokenizer) encode(o *output, text string, special bool) {
+	a := t.added
+	if special && a == nil {
+		a = t.spAdded
+	}
+	if a == nil {
+		if t.bl != nil {
+			t.bl.segment(o, nil, text, 0, special)
+		} else {
+			t.enc.encode(o, text)
+		}
+		return
+	}
+	a.split(&a.raw, text, special, func(lo, hi int, id int32) {
+		if o.stop {
+			return
+		}
+		if id >= 0 {
+			o.add(id, int32(lo))
+			return
+		}
+		t.segment(o, a, text[lo:hi], lo, special)
+	})
+}
+
+// segment encodes text between added tokens found in the original text,
+// starting at byte base of it.
+func (t *Tokenizer) segment(o *output, a *addedVocab, seg string, base int, special bool) {
+	if t.bl != nil {
+		t.bl.segment(o, a, seg, base, special)
+		return
+	}
+	// SentencePiece-style: normalized added tokens hold no space (checked
+	// when loading), so they are found in the same places before and
+	// after the normalizer.
+	a.split(&a.norm, seg, special, func(lo, hi int, id int32) {
+		if o.stop {
+			return
+		}
+		if id >= 0 {
+			o.add(id, int32(base+lo))
+			return
+		}
+		o.base = int32(base + lo)
+		t.enc.encode(o, seg[lo:hi])
+		o.base = 0
+	})
 }
 
 // Tokens returns an iterator over the tokens of text: the id of each
@@ -65,7 +163,7 @@ func (t *Tokenizer) Count(text string) int {
 func (t *Tokenizer) Tokens(text string) iter.Seq2[int, int] {
 	return func(yield func(id, start int) bool) {
 		o := output{yield: yield}
-		t.enc.encode(&o, text)
+		t.encode(&o, text, false)
 	}
 }
 
@@ -77,7 +175,7 @@ func (t *Tokenizer) Tokens(text string) iter.Seq2[int, int] {
 // Offsets never decrease.
 func (t *Tokenizer) EncodeOffsets(text string) (ids []int, starts []int) {
 	o := output{offs: true}
-	t.enc.encode(&o, text)
+	t.encode(&o, text, false)
 	return o.ids, o.starts
 }
 
@@ -87,7 +185,7 @@ func (t *Tokenizer) BOS() int { return t.bos }
 // EOS returns the id of the end-of-sequence token, or -1.
 func (t *Tokenizer) EOS() int { return t.eos }
 
-// UNK returns the id of the unknown token.
+// UNK returns the id of the unknown token, or -1 (byte-level models).
 func (t *Tokenizer) UNK() int { return t.unk }
 
 // PAD returns the id of the padding token, or -1 if the model has none.
@@ -122,6 +220,9 @@ func (t *Tokenizer) IsControl(id int) bool {
 // piece is removed. Out-of-range ids decode like the unknown token. For a
 // tokenizer.json, decoding is its decoder's, skipping special tokens.
 func (t *Tokenizer) Decode(ids []int) string {
+	if t.bl != nil {
+		return t.bl.decode(t, ids)
+	}
 	if t.hf != nil {
 		if s, ok := t.decodeHF(ids); ok {
 			return s
@@ -297,6 +398,17 @@ func newFromSP(m *spModel) (*Tokenizer, error) {
 	t.bos = special(m.bosPiece, m.bosID)
 	t.eos = special(m.eosPiece, m.eosID)
 	t.pad = special(m.padPiece, m.padID)
+	// EncodeSpecial matches the control and unknown pieces ("<s>",
+	// "</s>", "<unk>"), as transformers' LlamaTokenizer does.
+	var sp []addedToken
+	for id, p := range t.pieces {
+		if t.types[id] == pieceControl || t.types[id] == pieceUnknown {
+			sp = append(sp, addedToken{content: p, id: int32(id), special: true})
+		}
+	}
+	if len(sp) > 0 {
+		t.spAdded = newAddedVocab(sp)
+	}
 
 	mergeable := func(id int) bool {
 		switch t.types[id] {
@@ -326,7 +438,9 @@ func newFromSP(m *spModel) (*Tokenizer, error) {
 
 // Load reads a tokenizer from path: a SentencePiece tokenizer.model, a
 // Hugging Face tokenizer.json, or a model folder holding one of them
-// (tokenizer.model is preferred).
+// (tokenizer.model is preferred). The tokenizer_config.json and
+// chat_template.jinja beside the file are read into Config, and its
+// bos_token, eos_token and pad_token set BOS, EOS and PAD.
 func Load(path string) (*Tokenizer, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -345,14 +459,18 @@ func Load(path string) (*Tokenizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".json":
-		return ParseJSON(data, path)
-	case ".model":
-		return ParseModel(data, path)
+	var t *Tokenizer
+	switch ext := strings.ToLower(filepath.Ext(path)); {
+	case ext == ".json", ext != ".model" && json.Valid(data):
+		t, err = ParseJSON(data, path)
+	default:
+		t, err = ParseModel(data, path)
 	}
-	if json.Valid(data) {
-		return ParseJSON(data, path)
+	if err != nil {
+		return nil, err
 	}
-	return ParseModel(data, path)
+	if err := t.loadConfig(filepath.Dir(path)); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
