@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sharegpt/sharegpt/internal/columnar"
+	"github.com/sharegpt/sharegpt/internal/hfdataset"
 	"github.com/sharegpt/sharegpt/pipeline"
 )
 
@@ -38,6 +39,7 @@ type ioFlags struct {
 	rowGroupSize   int
 	withOutput     bool
 	failEmpty      bool
+	split          string
 }
 
 // quietUsage is -q's meaning in every command.
@@ -64,6 +66,31 @@ func (f *ioFlags) bindInputs(fl *pflag.FlagSet) {
 	fl.StringVar(&f.inputFormat, "input-format", "", "input format: json, jsonl, parquet, arrow or arrow-stream (default: by magic bytes, extension, then content)")
 	fl.StringVar(&f.inputStyle, "input-style", "auto", "record style: auto, sharegpt (conversations/from/value) or openai (messages/role/content)")
 	fl.Int64Var(&f.maxRecordBytes, "max-record-bytes", pipeline.DefaultMaxRecordBytes, "reject records larger than this many bytes")
+	fl.StringVar(&f.split, "split", "", "a dataset folder as input (save_to_disk or Hub layout): the split to read, e.g. train (default: its only split)")
+}
+
+// expandInputs replaces dataset folders among the inputs by their data
+// files (hfdataset.InputFiles), so that every command reads what export
+// and tokenize write.
+func (f *ioFlags) expandInputs(inputs []string) ([]string, error) {
+	var out []string
+	folders := 0
+	for _, in := range inputs {
+		if st, err := os.Stat(in); in == "-" || err != nil || !st.IsDir() {
+			out = append(out, in)
+			continue
+		}
+		folders++
+		files, err := hfdataset.InputFiles(in, f.split)
+		if err != nil {
+			return nil, &pipeline.InputError{Err: err}
+		}
+		out = append(out, files...)
+	}
+	if f.split != "" && folders == 0 {
+		return nil, usageError(fmt.Errorf("--split applies to dataset folders given as input"))
+	}
+	return out, nil
 }
 
 // bindReports defines --rejects and --report.
@@ -123,7 +150,10 @@ func (f *ioFlags) job(command string, args []string, ios *IOStreams) (*pipeline.
 			return nil, usageError(fmt.Errorf("--shard: %w", err))
 		}
 	}
-	inputs := append(append([]string(nil), f.inputs...), args...)
+	inputs, err := f.expandInputs(append(slices.Clone(f.inputs), args...))
+	if err != nil {
+		return nil, err
+	}
 	readsStdin := len(inputs) == 0 || slices.Contains(inputs, "-")
 	if readsStdin && ios.StdinTTY {
 		fmt.Fprintln(ios.ErrOut, stdinHint)

@@ -70,7 +70,10 @@ func validateRun(c *cobra.Command, o *validateOptions, f *ioFlags, args []string
 	if f.workers < 1 {
 		return usageError(fmt.Errorf("--workers must be at least 1"))
 	}
-	inputs := append(slices.Clone(f.inputs), args...)
+	inputs, err := f.expandInputs(append(slices.Clone(f.inputs), args...))
+	if err != nil {
+		return err
+	}
 	check := &pipeline.Job{Inputs: inputs, RejectsPath: f.rejects, ReportPath: f.report}
 	if err := check.CheckOutputs(); err != nil {
 		return err

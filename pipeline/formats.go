@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -286,6 +287,9 @@ func (reg *Registry) pick(path, name string, r *io.Reader) (Format, error) {
 	}
 	if path != "-" {
 		if f, ok := reg.ByExtension(path); ok {
+			if (f.Name == "json" || f.Name == "jsonl") && !startsJSON(br) {
+				return Format{}, OptionErrorf("%s, not records: expected a JSON array, JSONL, Parquet or Arrow (or name the format with {input-format})", describe(br))
+			}
 			return f, nil
 		}
 	}
@@ -309,6 +313,28 @@ func (reg *Registry) pick(path, name string, r *io.Reader) (Format, error) {
 		}
 		return Format{}, OptionErrorf("%s, not records: expected a JSON array, JSONL, Parquet or Arrow (or name the format with {input-format})", describe(br))
 	}
+}
+
+// startsJSON reports whether the input is empty or white space, or its
+// first other byte opens a JSON array or object.
+func startsJSON(br *bufio.Reader) bool {
+	for i := 1; i <= 64<<10; i++ {
+		head, _ := br.Peek(i)
+		if len(head) < i {
+			return true // empty or only white space: no records
+		}
+		switch head[i-1] {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '[', '{':
+			return true
+		}
+		if i <= 3 && bytes.HasPrefix([]byte("\ufeff"), head) {
+			continue // a byte-order mark
+		}
+		return false
+	}
+	return false
 }
 
 type streamSource struct {

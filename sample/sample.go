@@ -17,10 +17,10 @@ import (
 
 // FastChat's defaults (sample.py).
 const (
-	DefaultBegin     = 0
-	DefaultEnd       = 100
-	DefaultMaxChars  = 1024
-	DefaultSeed      = 42
+	DefaultBegin    = 0
+	DefaultEnd      = 100
+	DefaultMaxChars = 1024
+	DefaultSeed     = 42
 )
 
 // StageName names the stage in reports and rejects.

@@ -253,7 +253,7 @@ func TestAgainstFastChat(t *testing.T) {
 	const input = "../testdata/sharegpt/sharegpt_v3_sample_1000.json"
 	cases := []struct {
 		begin, end, maxChars int64
-		keepOrder             bool
+		keepOrder            bool
 	}{
 		{0, 100, 1024, false}, // FastChat's defaults
 		{0, 1000, 4096, false},

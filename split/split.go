@@ -37,7 +37,6 @@ const (
 // FastChat's train.py's.
 const DefaultTemplate = "vicuna_v1.1"
 
-
 // DefaultMaxLength is FastChat's default max_length (and Vicuna's
 // model_max_length).
 const DefaultMaxLength = 2048

@@ -367,4 +367,3 @@ func (t *tellWriter) Seek(offset int64, whence int) (int64, error) {
 	}
 	return 0, errors.New("arrow: output is not seekable")
 }
-

@@ -11,7 +11,6 @@ import (
 	"github.com/sharegpt/sharegpt/pipeline"
 )
 
-
 func TestSniffAndNames(t *testing.T) {
 	for _, tc := range []struct {
 		file string
