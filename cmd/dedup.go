@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -108,9 +109,6 @@ shard then filters its part with the decisions (--decisions FILE -o OUT).`,
 				return usageError(err)
 			}
 			defer d.Close()
-			if !f.quiet {
-				printDedupParams(ios.ErrOut, d)
-			}
 			_, err = d.Run(c.Context(), job, dedup.RunOptions{
 				Against:      against,
 				ClustersPath: clusters,
@@ -121,11 +119,14 @@ shard then filters its part with the decisions (--decisions FILE -o OUT).`,
 			if err != nil {
 				return err
 			}
-			if !f.quiet {
+			if !f.quiet { // one write at the end, as every command's summary
+				var b bytes.Buffer
+				printDedupParams(&b, d)
 				st := d.Stats()
-				fmt.Fprintf(ios.ErrOut, "dedup: %d clusters, %d duplicates, %d duplicates of --against records; %d candidate pairs, %d verified; %d state bytes per record, %.1f MB in memory, %.1f MB spilled\n",
+				fmt.Fprintf(&b, "dedup: %d clusters, %d duplicates, %d duplicates of --against records; %d candidate pairs, %d verified; %d state bytes per record, %.1f MB in memory, %.1f MB spilled\n",
 					st.Clusters, st.Duplicates, st.AgainstMatches, st.CandidatePairs, st.VerifiedPairs,
 					st.BytesPerRecord, float64(st.StateBytes)/1e6, float64(st.SpilledBytes)/1e6)
+				ios.ErrOut.Write(b.Bytes())
 			}
 			return nil
 		},

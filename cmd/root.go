@@ -84,6 +84,7 @@ stdout) and files (JSON, JSONL, optionally .gz or .zst).`,
 		newImportCmd(ios),
 		newVersionCmd(ios),
 	)
+	registerCompletions(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: ExitInputError, err: fmt.Errorf("%w\nrun '%s --help' for usage", err, c.CommandPath())}
 	})

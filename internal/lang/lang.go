@@ -243,3 +243,14 @@ func looksEnglish(s string) bool {
 	}
 	return words >= minEnglishWords && common*10 >= words*3 && foreign*50 <= letters
 }
+
+// Codes lists the ISO 639-1 codes of every language the detector knows,
+// sorted, and "common" (see Parse): for shell completion.
+func Codes() []string {
+	var codes []string
+	for _, l := range lingua.AllLanguages() {
+		codes = append(codes, strings.ToLower(l.IsoCode639_1().String()))
+	}
+	slices.Sort(codes)
+	return append(codes, "common")
+}
