@@ -1,7 +1,7 @@
 package cmd
 
 import (
-	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -66,7 +66,7 @@ bad-shape; the detail names the conversation (index and id) and the field.`,
 	}
 	f.bind(c, true)
 	fl := c.Flags()
-	fl.StringVar(&o.From, "from", importer.FromAuto, fmt.Sprintf("input format: %v", importer.Froms))
+	fl.StringVar(&o.From, "from", importer.FromAuto, "input format: "+strings.Join(importer.Froms, ", "))
 	fl.StringVar(&o.Branches, "branches", importer.BranchesActive, "conversation trees: active, all or longest")
 	fl.StringVar(&o.Tools, "tools", "keep", "tool calls and results: keep (function_call, observation) or drop")
 	fl.BoolVar(&o.KeepReasoning, "keep-reasoning", false, `keep reasoning in the next gpt turn's "reasoning" member`)
