@@ -2,6 +2,7 @@ package augment
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,9 +10,12 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/singleflight"
@@ -47,6 +51,12 @@ type Augmenter struct {
 	mu      sync.Mutex
 	pending map[*pipeline.Record]*plan
 	dryMu   sync.Mutex
+	logMu   sync.Mutex
+
+	emit      *emitter     // EmitBatch
+	ingested  *IngestStats // IngestBatch
+	closeOnce sync.Once
+	emitErr   error
 }
 
 // New checks the options, opens the cache, builds the language detector
@@ -84,20 +94,199 @@ func New(ctx context.Context, opts Options) (*Augmenter, error) {
 			return nil, fmt.Errorf("cache %s: %w", opts.CacheDir, err)
 		}
 	}
-	a.client = newClient(&a.opts, a.stats)
-	a.pool.SetLimit(opts.Concurrency)
-	if a.opts.Model == "" && opts.DryRun == nil {
-		models, err := a.client.listModels(ctx)
+	if opts.EmitBatch != "" {
+		if a.emit, err = newEmitter(opts.EmitBatch, cmp.Or(opts.ShardRows, DefaultShardRows)); err != nil {
+			return nil, err
+		}
+	}
+	if len(opts.IngestBatch) > 0 {
+		st, err := ingestBatch(ctx, a.cache, opts.IngestBatch, newRedactor(opts.APIKey))
 		if err != nil {
-			return nil, fmt.Errorf("no --model given and the server's model list could not be read: %w", err)
+			return nil, err
 		}
-		if len(models) == 0 {
-			return nil, fmt.Errorf("no --model given and GET %s lists no model", a.client.shownURL(modelsPath))
-		}
-		a.opts.Model = models[0]
+		a.ingested = st
+		a.opts.Offline = true
+	}
+	a.pool.SetLimit(opts.Concurrency)
+	if err := a.connect(ctx); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
+
+// online reports whether the run sends requests.
+func (a *Augmenter) online() bool {
+	return a.opts.DryRun == nil && a.emit == nil && !a.opts.Offline
+}
+
+// connect builds the client and its endpoints. With one endpoint it asks
+// for the model only when none is named; with several (or an endpoints
+// file) it asks every endpoint at once: the model (the first endpoint's
+// first, when none is named) must be listed by every endpoint that
+// answers, and those that do not answer start out of the pool (probed).
+func (a *Augmenter) connect(ctx context.Context) error {
+	specs, err := a.opts.endpointSpecs()
+	if err != nil {
+		return err
+	}
+	var urls []string
+	for _, s := range specs {
+		urls = append(urls, s.URL)
+	}
+	for _, u := range urls {
+		if err := checkURL(a.opts.APIKey, u); err != nil {
+			return err
+		}
+	}
+	a.client = newClient(&a.opts, a.stats, urls)
+	failover := len(specs) > 1 || a.opts.EndpointsFile != ""
+	a.client.pool = newPool(&a.opts, failover, a.client.probeModel)
+	a.client.pool.logf = a.logf
+	if !a.online() || !failover {
+		for _, s := range specs {
+			a.client.pool.add(s, a.client.shownURL(s.URL), stateLive)
+		}
+		if !a.online() || a.opts.Model != "" {
+			return nil
+		}
+		if len(specs) == 0 {
+			return fmt.Errorf("no endpoint")
+		}
+		base := strings.TrimRight(specs[0].URL, "/")
+		models, err := a.client.listModels(ctx, base)
+		if err != nil {
+			return fmt.Errorf("no --model given and the server's model list could not be read: %w", err)
+		}
+		if len(models) == 0 {
+			return fmt.Errorf("no --model given and GET %s lists no model", a.client.shownURL(joinURL(base, modelsPath)))
+		}
+		a.opts.Model = models[0]
+		return nil
+	}
+	if len(specs) == 0 {
+		return fmt.Errorf("the endpoints file %s lists no endpoint", a.opts.EndpointsFile)
+	}
+	type listing struct {
+		ids []string
+		err error
+	}
+	lists := make([]listing, len(specs))
+	var wg sync.WaitGroup
+	for i, s := range specs {
+		wg.Go(func() {
+			ids, err := a.client.listModelsOnce(ctx, strings.TrimRight(s.URL, "/"))
+			lists[i] = listing{ids, err}
+		})
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var firstErr error
+	for i, l := range lists {
+		if l.err == nil && a.opts.Model == "" && len(l.ids) > 0 {
+			a.opts.Model = lists[i].ids[0]
+		}
+		if l.err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("%s: %w", a.client.shownURL(specs[i].URL), l.err)
+		}
+	}
+	if a.opts.Model == "" {
+		return fmt.Errorf("no model named and no endpoint lists one (%v)", firstErr)
+	}
+	live := 0
+	for i, l := range lists {
+		if l.err == nil && !slices.Contains(l.ids, a.opts.Model) {
+			a.client.pool.close()
+			return &ModelMismatchError{URL: a.client.shownURL(specs[i].URL), Model: a.opts.Model, Served: l.ids}
+		}
+		if l.err == nil {
+			live++
+		}
+	}
+	if live == 0 {
+		return fmt.Errorf("none of the %d endpoints answers GET /models (%v)", len(specs), firstErr)
+	}
+	for i, s := range specs {
+		state := stateLive
+		if lists[i].err != nil {
+			state = stateDown
+			a.logf("augment: endpoint %s is out from the start: %v", a.client.shownURL(s.URL), lists[i].err)
+		}
+		ep := a.client.pool.add(s, a.client.shownURL(s.URL), state)
+		if state == stateDown {
+			a.client.pool.mu.Lock()
+			ep.lastErr = lists[i].err.Error()
+			a.client.pool.mu.Unlock()
+		}
+	}
+	return nil
+}
+
+// logf writes a line to Options.Log (nil: nowhere).
+func (a *Augmenter) logf(format string, args ...any) {
+	if a.opts.Log == nil {
+		return
+	}
+	a.logMu.Lock()
+	defer a.logMu.Unlock()
+	fmt.Fprintf(a.opts.Log, format+"\n", args...)
+}
+
+// ReloadEndpoints reads the endpoints file again (Run does on SIGHUP):
+// new endpoints are probed before they get traffic, endpoints no longer
+// listed get no new request.
+func (a *Augmenter) ReloadEndpoints() (added, removed int, err error) {
+	specs, err := a.opts.endpointSpecs()
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, s := range specs {
+		if err := checkURL(a.opts.APIKey, s.URL); err != nil {
+			return 0, 0, err
+		}
+	}
+	var urls []string
+	for _, s := range specs {
+		urls = append(urls, s.URL)
+	}
+	a.client.addURLs(urls)
+	added, removed = a.client.pool.sync(specs, a.client.shownURL)
+	return added, removed, nil
+}
+
+// watchReload reloads the endpoints file on SIGHUP until stop is closed.
+func (a *Augmenter) watchReload(stop <-chan struct{}) (done <-chan struct{}) {
+	d := make(chan struct{})
+	if a.opts.EndpointsFile == "" || !a.online() {
+		close(d)
+		return d
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGHUP)
+	go func() {
+		defer close(d)
+		defer signal.Stop(sig)
+		for {
+			select {
+			case <-sig:
+				added, removed, err := a.ReloadEndpoints()
+				if err != nil {
+					a.logf("augment: SIGHUP: %v (the endpoints stay as they were)", err)
+					continue
+				}
+				a.logf("augment: SIGHUP: endpoints file read again: %d added (probed before they get traffic), %d removed", added, removed)
+			case <-stop:
+				return
+			}
+		}
+	}()
+	return d
+}
+
+// planning reports whether the run only lists its requests (a dry run, or
+// batch files).
+func (a *Augmenter) planning() bool { return a.opts.DryRun != nil || a.emit != nil }
 
 // Model returns the model the requests name.
 func (a *Augmenter) Model() string { return a.opts.Model }
@@ -108,13 +297,17 @@ func (a *Augmenter) Stages() []pipeline.Stage {
 	return []pipeline.Stage{sendStage{a}, augmentStage{a}}
 }
 
-// Run runs a job with the two augment stages after the job's own stages,
+// Run runs a job with the two augment stages after the job's own stages
+// (with EmitBatch, its records are not written: the batch files are),
 // puts [Stats] into the report (as the details of stage "augment"), and
 // waits for every request before it returns. After a stop (see
 // [Augmenter.Stopped]) the run still succeeds: everything finished so far
 // is written.
 func (a *Augmenter) Run(ctx context.Context, job *pipeline.Job) (*pipeline.Report, error) {
 	job.Stages = append(job.Stages, a.Stages()...)
+	if a.emit != nil {
+		job.Output = "" // the batch files are the output
+	}
 	prev := job.Finish
 	job.Finish = func(rep *pipeline.Report) error {
 		if prev != nil {
@@ -125,14 +318,35 @@ func (a *Augmenter) Run(ctx context.Context, job *pipeline.Job) (*pipeline.Repor
 		rep.Stage(StageAugment).Details = a.Stats()
 		return nil
 	}
+	stop := make(chan struct{})
+	watching := a.watchReload(stop)
 	rep, err := job.Run(ctx)
-	a.Close()
+	close(stop)
+	<-watching
+	cerr := a.Close()
+	if err == nil && a.emit != nil {
+		err = cerr // the manifest could not be written
+	}
 	return rep, err
 }
 
 // Close waits for requests still running (after a failed run they end
-// quickly: the run's context is cancelled).
-func (a *Augmenter) Close() error { return a.pool.Wait() }
+// quickly: the run's context is cancelled), stops the health probes,
+// closes idle connections, and
+// finishes the batch files of EmitBatch (the manifest is written last).
+func (a *Augmenter) Close() error {
+	err := a.pool.Wait()
+	a.client.pool.close()
+	// Idle keep-alive connections would hold a worker of each server
+	// (llama-server has n_parallel+2) until its keep-alive timeout.
+	a.client.http.CloseIdleConnections()
+	a.closeOnce.Do(func() {
+		if a.emit != nil {
+			a.emitErr = a.emit.finish(a.batchManifest())
+		}
+	})
+	return errors.Join(err, a.emitErr)
+}
 
 // Stopped returns why the run stopped sending requests, or nil.
 func (a *Augmenter) Stopped() *StopError { return a.client.stopped() }
@@ -142,6 +356,14 @@ func (a *Augmenter) Stats() Stats {
 	s := a.stats.snapshot()
 	s.Method, s.Model, s.PromptVersion = string(a.opts.Method), a.opts.Model, a.prompts.Version
 	s.DryRun = a.opts.DryRun != nil
+	s.Offline = a.opts.Offline
+	s.Ingested = a.ingested
+	if a.emit != nil {
+		s.Emitted = a.emit.stats(a.opts.Method)
+	}
+	if a.client.pool.size() > 1 {
+		s.Endpoints = a.client.pool.snapshot(s.Seconds)
+	}
 	if st := a.Stopped(); st != nil {
 		s.Stopped, s.StopDetail = st.Cause, st.Detail
 	}
@@ -197,7 +419,7 @@ func (a *Augmenter) plan(rec *pipeline.Record) *plan {
 	p := &plan{done: make(chan struct{})}
 	if !rec.HasID() || rec.ID == "" {
 		p.skip, p.skipDetail = ReasonMissingID, "the record has no id to derive augmented ids from"
-		a.stats.skip("no-id", 1)
+		a.stats.skip("no-id")
 		return p
 	}
 	var srcs []*turnSource
@@ -207,13 +429,13 @@ func (a *Augmenter) plan(rec *pipeline.Record) *plan {
 		}
 		prot, err := Protect(t.Value)
 		if err != nil {
-			a.stats.skip("placeholder-collision", 1)
+			a.stats.skip("placeholder-collision")
 			continue
 		}
 		prose := strings.TrimSpace(stripPlaceholders(prot.Text))
 		code := a.detect(prose)
 		if code == lang.Unknown {
-			a.stats.skip("unknown-language", 1)
+			a.stats.skip("unknown-language")
 			continue
 		}
 		srcs = append(srcs, &turnSource{index: i, prot: prot, prose: prose, lang: code})
@@ -228,7 +450,7 @@ func (a *Augmenter) plan(rec *pipeline.Record) *plan {
 			for _, s := range srcs {
 				if s.lang == pivot {
 					if v == 0 {
-						a.stats.skip("same-as-pivot", 1)
+						a.stats.skip("same-as-pivot")
 					}
 					continue
 				}
@@ -241,7 +463,7 @@ func (a *Augmenter) plan(rec *pipeline.Record) *plan {
 	}
 	if len(p.groups) == 0 {
 		p.skip, p.skipDetail = ReasonNothingToAugment, "no turn of the selected roles with text of a known language"
-		a.stats.skip("nothing-to-augment", 1)
+		a.stats.skip("nothing-to-augment")
 	}
 	return p
 }
@@ -262,7 +484,7 @@ func (s sendStage) Process(ctx context.Context, rec *pipeline.Record, out *pipel
 		n += len(g.turns)
 	}
 	p.remaining.Store(int32(n))
-	if n == 0 || a.opts.DryRun != nil {
+	if n == 0 || a.planning() {
 		close(p.done)
 		out.Keep(rec)
 		return nil
@@ -302,7 +524,7 @@ func (s augmentStage) Process(ctx context.Context, rec *pipeline.Record, out *pi
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if a.opts.DryRun != nil {
+	if a.planning() {
 		if err := a.dryRun(ctx, rec, p); err != nil {
 			return err
 		}
@@ -398,10 +620,10 @@ func (a *Augmenter) runTurn(ctx context.Context, g *group, tj *turnJob) {
 	var last answer
 	var err error
 	if a.opts.Method == Paraphrase {
-		last, err = a.hop(ctx, g, func() ([]Message, error) { return a.prompts.paraphraseMessages(srcName, src.prot.Text) }, src.prot.Text)
+		last, err = a.hop(ctx, g, false, func() ([]Message, error) { return a.prompts.paraphraseMessages(srcName, src.prot.Text) }, src.prot.Text)
 	} else {
 		var first answer
-		first, err = a.hop(ctx, g, func() ([]Message, error) {
+		first, err = a.hop(ctx, g, false, func() ([]Message, error) {
 			return a.prompts.translateMessages(srcName, languageName(g.pivot), src.prot.Text)
 		}, src.prot.Text)
 		if err == nil {
@@ -410,7 +632,7 @@ func (a *Augmenter) runTurn(ctx context.Context, g *group, tj *turnJob) {
 				tj.fail, tj.answer = f, first.Content
 				return
 			}
-			last, err = a.hop(ctx, g, func() ([]Message, error) {
+			last, err = a.hop(ctx, g, true, func() ([]Message, error) {
 				return a.prompts.translateMessages(languageName(g.pivot), srcName, pivotText)
 			}, pivotText)
 		}
@@ -440,7 +662,11 @@ func (a *Augmenter) runTurn(ctx context.Context, g *group, tj *turnJob) {
 func (a *Augmenter) request(g *group, msgs []Message, text string) requestKey {
 	maxTokens := a.opts.MaxTokens
 	if maxTokens == 0 {
-		maxTokens = 4*tokenizer.Default().Count(text) + 64
+		var counter interface{ Count(string) int } = tokenizer.Default()
+		if a.opts.Tokenizer != nil {
+			counter = a.opts.Tokenizer
+		}
+		maxTokens = 4*counter.Count(text) + 64
 	}
 	return requestKey{Model: a.opts.Model, Messages: msgs, Temperature: a.opts.Temperature, MaxTokens: maxTokens, Extra: a.opts.ExtraBody, Variant: g.variant}
 }
@@ -463,7 +689,7 @@ func (a *Augmenter) body(k *requestKey) ([]byte, error) {
 
 // hop gets one answer: from the cache, from an identical request in
 // flight, or from the server (then cached before it is returned).
-func (a *Augmenter) hop(ctx context.Context, g *group, msgs func() ([]Message, error), text string) (answer, error) {
+func (a *Augmenter) hop(ctx context.Context, g *group, second bool, msgs func() ([]Message, error), text string) (answer, error) {
 	m, err := msgs()
 	if err != nil {
 		return answer{}, fmt.Errorf("prompt: %w", err)
@@ -481,6 +707,13 @@ func (a *Augmenter) hop(ctx context.Context, g *group, msgs func() ([]Message, e
 		executed = true
 		if ans, ok, err := a.cached(h, false); err != nil || ok {
 			return ans, err
+		}
+		if a.opts.Offline {
+			a.stats.offlineMissing.Add(1)
+			if second {
+				a.stats.offlineMissingSecond.Add(1)
+			}
+			return nil, &StopError{Cause: StopOffline, Detail: fmt.Sprintf("no answer in the cache for request %s (offline run)", h)}
 		}
 		body, err := a.body(&key)
 		if err != nil {

@@ -44,6 +44,9 @@ type cacheEntry struct {
 	Key     string     `json:"key"`
 	Request requestKey `json:"request"`
 	Answer  answer     `json:"answer"`
+	// Source is "batch" for an answer read from a batch output file
+	// (whose request is known by its key only).
+	Source string `json:"source,omitempty"`
 }
 
 // Cache is a directory of answers, one file per request key

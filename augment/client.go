@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -90,23 +92,29 @@ const (
 	StopMaxRequests    = "max-requests"
 	StopMaxTotalTokens = "max-total-tokens"
 	StopFailures       = "consecutive-failures"
+	// StopOffline is a request an offline run found no answer for (only
+	// that request is not done; the run goes on).
+	StopOffline = "offline"
 )
 
-// client sends chat completions with retries, a rate limit and budgets.
+// client sends chat completions with retries, a rate limit and budgets,
+// over a pool of endpoints.
 type client struct {
 	opts    *Options
 	http    *http.Client
 	limiter *rate.Limiter // nil: no limit
 	stats   *counters
-	red     *redactor
+	red     atomic.Pointer[redactor]
+	pool    *pool
 
 	mu          sync.Mutex
 	consecutive int
 	stop        atomic.Pointer[StopError]
 }
 
-func newClient(opts *Options, stats *counters) *client {
-	c := &client{opts: opts, stats: stats, http: opts.HTTPClient, red: newRedactor(opts.APIKey, opts.BaseURL)}
+func newClient(opts *Options, stats *counters, urls []string) *client {
+	c := &client{opts: opts, stats: stats, http: opts.HTTPClient}
+	c.red.Store(newRedactor(opts.APIKey, urls...))
 	if c.http == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConnsPerHost = opts.Concurrency
@@ -118,6 +126,19 @@ func newClient(opts *Options, stats *counters) *client {
 	}
 	return c
 }
+
+// addURLs adds URLs (of a reloaded endpoints file) to the redactor.
+func (c *client) addURLs(urls []string) {
+	old := c.red.Load()
+	r := &redactor{apiKey: old.apiKey, secrets: slices.Clone(old.secrets)}
+	for _, u := range urls {
+		r.addURL(u)
+	}
+	c.red.Store(r)
+}
+
+// redactor returns the redactor of every URL known so far.
+func (c *client) redactor() *redactor { return c.red.Load() }
 
 // stopped returns why the run stopped, or nil.
 func (c *client) stopped() *StopError { return c.stop.Load() }
@@ -145,10 +166,13 @@ func (c *client) reserve() error {
 }
 
 // chat sends one chat completion request body, whose max_tokens is given,
-// retrying as the options say. It returns a *StopError when the run
-// stopped before an answer came, the context's error, or the last
-// attempt's *attemptError.
+// retrying as the options say: on the live endpoint with the fewest
+// requests in flight; a failure that takes its endpoint out is retried at
+// once on another (not counted as a retry), other failures after a
+// backoff. It returns a *StopError when the run stopped before an answer
+// came, the context's error, or the last attempt's *attemptError.
 func (c *client) chat(ctx context.Context, body []byte, maxTokens int) (answer, error) {
+	failovers := 0
 	for attempt := 0; ; attempt++ {
 		if err := c.reserve(); err != nil {
 			return answer{}, err
@@ -158,7 +182,20 @@ func (c *client) chat(ctx context.Context, body []byte, maxTokens int) (answer, 
 				return answer{}, contextErr(ctx, err)
 			}
 		}
-		ans, err := c.attempt(ctx, body, maxTokens)
+		var ans answer
+		var elsewhere bool
+		ep, err := c.pool.acquire(ctx)
+		switch {
+		case errors.Is(err, errNoEndpoint):
+			c.stats.requests.Add(-1) // nothing was sent
+			err = &attemptError{cause: CauseNoEndpoint, retryable: true, msg: "every endpoint is out: " + c.pool.downSummary()}
+		case err != nil:
+			return answer{}, contextErr(ctx, err)
+		default:
+			start := time.Now()
+			ans, err = c.attempt(ctx, ep.url, body, maxTokens)
+			elsewhere = c.pool.release(ep, time.Since(start), ans, err)
+		}
 		if err == nil {
 			c.mu.Lock()
 			c.consecutive = 0
@@ -171,12 +208,25 @@ func (c *client) chat(ctx context.Context, body []byte, maxTokens int) (answer, 
 			return answer{}, err // the run is being cancelled
 		}
 		c.stats.failure(ae.cause)
+		if elsewhere && failovers < c.pool.size() && c.stopped() == nil {
+			failovers++
+			c.stats.failovers.Add(1)
+			attempt-- // the same attempt, on another endpoint
+			continue
+		}
 		wait := c.backoff(attempt, ae)
 		if ae.retryable && attempt < c.opts.Retries && c.stopped() == nil && wait > 0 {
 			c.stats.retries.Add(1)
 			t := time.NewTimer(wait)
+			var back <-chan struct{} // an endpoint returning ends the wait
+			if ae.cause == CauseNoEndpoint {
+				back = c.pool.waitUp()
+			}
 			select {
 			case <-t.C:
+				continue
+			case <-back:
+				t.Stop()
 				continue
 			case <-ctx.Done():
 				t.Stop()
@@ -229,10 +279,10 @@ func (c *client) backoff(attempt int, ae *attemptError) time.Duration {
 // attempt sends one HTTP request. It reads at most maxErrorBody bytes of
 // an error and Options.ResponseLimit(maxTokens) of a success; the rest of
 // a longer body is not read (the connection is closed).
-func (c *client) attempt(ctx context.Context, body []byte, maxTokens int) (answer, error) {
+func (c *client) attempt(ctx context.Context, base string, body []byte, maxTokens int) (answer, error) {
 	actx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.url(chatPath), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(actx, http.MethodPost, joinURL(base, chatPath), bytes.NewReader(body))
 	if err != nil {
 		return answer{}, fmt.Errorf("request: %s", c.redact(err.Error()))
 	}
@@ -248,7 +298,7 @@ func (c *client) attempt(ctx context.Context, body []byte, maxTokens int) (answe
 		if err != nil {
 			return answer{}, c.transportError(ctx, err)
 		}
-		return answer{}, c.statusError(resp, data, chatPath)
+		return answer{}, c.statusError(resp, data, joinURL(base, chatPath))
 	}
 	limit := c.opts.ResponseLimit(maxTokens)
 	if resp.ContentLength > limit {
@@ -261,12 +311,18 @@ func (c *client) attempt(ctx context.Context, body []byte, maxTokens int) (answe
 	if over {
 		return answer{}, c.tooLarge(limit, maxTokens)
 	}
+	return parseChat(data, c.redactor())
+}
+
+// parseChat reads a chat completion (an answer over HTTP, or the body of a
+// batch output line) into what the cache keeps.
+func parseChat(data []byte, red *redactor) (answer, error) {
 	var cr chatResponse
 	if err := json.Unmarshal(data, &cr); err != nil {
-		return answer{}, &attemptError{cause: CauseBadResponse, retryable: true, msg: fmt.Sprintf("answer is not JSON: %s (body %q)", c.redact(err.Error()), c.red.excerptBytes(data, bodyRunes))}
+		return answer{}, &attemptError{cause: CauseBadResponse, retryable: true, msg: fmt.Sprintf("answer is not JSON: %s (body %q)", red.redact(err.Error()), red.excerptBytes(data, bodyRunes))}
 	}
 	if len(cr.Choices) == 0 || cr.Choices[0].Message.Content == nil {
-		return answer{}, &attemptError{cause: CauseBadResponse, retryable: true, msg: fmt.Sprintf("answer has no choices[0].message.content (body %q)", c.red.excerptBytes(data, bodyRunes))}
+		return answer{}, &attemptError{cause: CauseBadResponse, retryable: true, msg: fmt.Sprintf("answer has no choices[0].message.content (body %q)", red.excerptBytes(data, bodyRunes))}
 	}
 	ans := answer{Content: *cr.Choices[0].Message.Content, Model: cr.Model}
 	if fr := cr.Choices[0].FinishReason; fr != nil {
@@ -284,10 +340,20 @@ const (
 	modelsPath = "/models"
 )
 
-func (c *client) url(path string) string { return strings.TrimRight(c.opts.BaseURL, "/") + path }
+// joinURL appends an API path to a base URL's path, keeping its query
+// (?api-version=...).
+func joinURL(base, path string) string {
+	u, err := url.Parse(base)
+	if err != nil || u.RawQuery == "" {
+		return strings.TrimRight(base, "/") + path
+	}
+	u.Path = strings.TrimRight(u.Path, "/") + path
+	u.RawPath = ""
+	return u.String()
+}
 
-// shownURL is the URL of a path as messages show it: redacted.
-func (c *client) shownURL(path string) string { return c.redact(c.url(path)) }
+// shownURL is a URL as messages show it: redacted.
+func (c *client) shownURL(u string) string { return c.redact(u) }
 
 func (c *client) auth(req *http.Request) {
 	if c.opts.APIKey != "" {
@@ -296,7 +362,7 @@ func (c *client) auth(req *http.Request) {
 }
 
 // redact removes secrets (see redactor) from text that may be shown.
-func (c *client) redact(s string) string { return c.red.redact(s) }
+func (c *client) redact(s string) string { return c.redactor().redact(s) }
 
 // tooLarge is the failure of a success body over the limit: not retried,
 // as the same request gets the same kind of answer (a server that ignores
@@ -320,19 +386,19 @@ func (c *client) transportError(ctx context.Context, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
 		return &attemptError{cause: CauseTimeout, retryable: true, msg: fmt.Sprintf("no answer within %s", c.opts.Timeout)}
 	}
-	return &attemptError{cause: CauseConnection, retryable: true, msg: c.red.excerpt(err.Error(), messageRunes)}
+	return &attemptError{cause: CauseConnection, retryable: true, msg: c.redactor().excerpt(err.Error(), messageRunes)}
 }
 
-// statusError turns a non-200 answer to a request of path into an
+// statusError turns a non-200 answer to a request of a URL into an
 // attemptError: 429 and 5xx are retried (after Retry-After when given),
 // other statuses are not. body is the start of the answer (maxErrorBody).
-func (c *client) statusError(resp *http.Response, body []byte, path string) *attemptError {
+func (c *client) statusError(resp *http.Response, body []byte, u string) *attemptError {
 	code := resp.StatusCode
 	ae := &attemptError{cause: "http-" + strconv.Itoa(code), retryable: code == http.StatusTooManyRequests || code >= 500}
-	ae.msg = fmt.Sprintf("HTTP %d from %s", code, c.shownURL(path))
+	ae.msg = fmt.Sprintf("HTTP %d from %s", code, c.shownURL(u))
 	m := errorMessage(body)
 	if m != "" {
-		ae.msg += ": " + c.red.excerpt(m, messageRunes) // redacted, then cut
+		ae.msg += ": " + c.redactor().excerpt(m, messageRunes) // redacted, then cut
 	}
 	if lm := strings.ToLower(m); code == http.StatusBadRequest && strings.Contains(lm, "context") &&
 		(strings.Contains(lm, "exceed") || strings.Contains(lm, "length") || strings.Contains(lm, "size")) {
@@ -398,10 +464,10 @@ func contextErr(ctx context.Context, err error) error {
 
 // listModels returns the ids GET /models lists, retrying as chat does
 // (without counting against the budgets).
-func (c *client) listModels(ctx context.Context) ([]string, error) {
+func (c *client) listModels(ctx context.Context, base string) ([]string, error) {
 	var last error
 	for attempt := 0; attempt <= c.opts.Retries; attempt++ {
-		ids, err := c.listModelsOnce(ctx)
+		ids, err := c.listModelsOnce(ctx, base)
 		if err == nil {
 			return ids, nil
 		}
@@ -425,10 +491,11 @@ func (c *client) listModels(ctx context.Context) ([]string, error) {
 // start): OpenRouter's list of hundreds of models is about 1 MB.
 const maxModelList = 16 << 20
 
-func (c *client) listModelsOnce(ctx context.Context) ([]string, error) {
+func (c *client) listModelsOnce(ctx context.Context, base string) ([]string, error) {
+	u := joinURL(base, modelsPath)
 	actx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodGet, c.url(modelsPath), nil)
+	req, err := http.NewRequestWithContext(actx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, fmt.Errorf("request: %s", c.redact(err.Error()))
 	}
@@ -443,14 +510,14 @@ func (c *client) listModelsOnce(ctx context.Context) ([]string, error) {
 		if err != nil {
 			return nil, c.transportError(ctx, err)
 		}
-		return nil, c.statusError(resp, data, modelsPath)
+		return nil, c.statusError(resp, data, u)
 	}
 	data, over, err := readBody(resp.Body, maxModelList, resp.ContentLength)
 	if err != nil {
 		return nil, c.transportError(ctx, err)
 	}
 	if over {
-		return nil, &attemptError{cause: CauseTooLarge, msg: fmt.Sprintf("GET %s: the model list is over %d bytes", c.shownURL(modelsPath), maxModelList)}
+		return nil, &attemptError{cause: CauseTooLarge, msg: fmt.Sprintf("GET %s: the model list is over %d bytes", c.shownURL(u), maxModelList)}
 	}
 	var list struct {
 		Data []struct {
@@ -458,7 +525,7 @@ func (c *client) listModelsOnce(ctx context.Context) ([]string, error) {
 		} `json:"data"`
 	}
 	if err := json.Unmarshal(data, &list); err != nil {
-		return nil, &attemptError{cause: CauseBadResponse, retryable: true, msg: fmt.Sprintf("GET %s: not a model list: %s (body %q)", c.shownURL(modelsPath), c.redact(err.Error()), c.red.excerptBytes(data, bodyRunes))}
+		return nil, &attemptError{cause: CauseBadResponse, retryable: true, msg: fmt.Sprintf("GET %s: not a model list: %s (body %q)", c.shownURL(u), c.redact(err.Error()), c.redactor().excerptBytes(data, bodyRunes))}
 	}
 	var ids []string
 	for _, m := range list.Data {

@@ -50,6 +50,42 @@
 // requests that never got an answer, and writes the same output as an
 // uninterrupted run; identical requests within a run are sent once.
 //
+// # Several endpoints
+//
+// Options.BaseURLs (and an EndpointsFile, read again on SIGHUP) name
+// several servers of the same model, e.g. one llama-server or vLLM per
+// GPU. At the start every endpoint is asked GET /models: one that answers
+// without listing the model fails New (*ModelMismatchError); one that does
+// not answer starts out of the pool. Each request goes to the live
+// endpoint with the fewest requests in flight, within its cap
+// (EndpointConcurrency, or the file's per-line value). A connection
+// error, timeout, 5xx or malformed answer takes the endpoint out: the
+// request is sent again at once to another live endpoint (a failover, not
+// a retry), and the endpoint is probed on GET /models with backoff
+// (BackoffBase to BackoffMax) until it lists the model, before it gets
+// traffic again. When every endpoint is out, requests wait with the
+// usual retries and backoff (woken when one returns) and then fail, so a
+// run with no endpoint left stops as with one server. With a single
+// endpoint nothing is taken out: failures are retried on it. Stats lists
+// each endpoint's requests, answers, failures, latency percentiles and
+// completion tokens per second; the histogram behind them has a fixed
+// size.
+//
+// # Offline batch
+//
+// EmitBatch writes the requests the cache cannot answer as OpenAI Batch
+// API JSONL (custom_id: the cache key; body: what the online path sends)
+// in shards of ShardRows lines and a manifest, written last. IngestBatch
+// reads batch output lines ({"custom_id", "response": {"status_code",
+// "body"}} or "error") into the cache: error lines, other statuses and
+// malformed bodies are counted and not cached (the next emit asks again),
+// a custom_id already answered keeps its first answer. The run that
+// follows is Offline: it takes every answer from the cache, rejects
+// requests without one as stopped, contacts no server, and writes what the
+// online path writes with the same answers. A backtranslation's second
+// request depends on the first answer, so it takes two rounds of emit,
+// batch and ingest; the emit and offline summaries say which is next.
+//
 // The API key (OPENAI_API_KEY) is sent as a bearer token and appears in no
 // error, report or dry-run output. Every text shown of an answer, an error
 // or a URL is redacted first and only then cut: the key (as written, JSON-

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/sharegpt/sharegpt/pipeline"
 )
@@ -74,6 +75,13 @@ func (a *Augmenter) dryLine(id string, turn int, step string, key requestKey) (a
 	body, err := a.body(&key)
 	if err != nil {
 		return answer{}, false, err
+	}
+	if a.emit != nil {
+		if cached {
+			a.emit.cached()
+			return ans, true, nil
+		}
+		return ans, false, a.emit.add(h, body, strings.HasPrefix(step, "from-"))
 	}
 	line, err := json.Marshal(dryRequest{ID: id, Turn: turn, Step: step, Key: h, Cached: cached, Request: body})
 	if err != nil {

@@ -130,6 +130,9 @@ type itResult struct {
 	report  *pipeline.Report
 	model   string
 	seconds float64
+	// runSeconds is the time of Run alone (without New: the language
+	// detector and the model check).
+	runSeconds float64
 }
 
 type itReject struct {
@@ -161,6 +164,7 @@ func itRun(t *testing.T, opts augment.Options, input, dir string) itResult {
 		Inputs: []string{in}, Output: filepath.Join(dir, "out.jsonl"), RejectsPath: filepath.Join(dir, "rej.jsonl"),
 		Workers: 2,
 	}
+	runStart := time.Now()
 	rep, err := aug.Run(ctx, job)
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +172,7 @@ func itRun(t *testing.T, opts augment.Options, input, dir string) itResult {
 	if err := rep.Check(); err != nil {
 		t.Fatal(err)
 	}
-	res := itResult{report: rep, stats: aug.Stats(), model: aug.Model(), seconds: time.Since(start).Seconds()}
+	res := itResult{report: rep, stats: aug.Stats(), model: aug.Model(), seconds: time.Since(start).Seconds(), runSeconds: time.Since(runStart).Seconds()}
 	if res.out, err = os.ReadFile(job.Output); err != nil {
 		t.Fatal(err)
 	}

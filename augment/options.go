@@ -75,20 +75,43 @@ const (
 	DefaultBackoffBase            = 500 * time.Millisecond
 	DefaultBackoffMax             = 30 * time.Second
 	DefaultMaxRetryAfter          = 10 * time.Minute
+	// DefaultShardRows is the OpenAI Batch API's limit of requests a file.
+	DefaultShardRows = 50000
 )
 
 // Options configure an [Augmenter]. [DefaultOptions] fills in the
 // defaults; zero numbers other than the budgets are invalid.
 type Options struct {
 	// Server and sampling.
-	BaseURL     string // OpenAI-compatible API root, with /v1
-	Model       string // "": the first model GET /models lists
-	APIKey      string // sent as a bearer token when set; never printed
-	Timeout     time.Duration
-	Temperature float64
+	BaseURL string // OpenAI-compatible API root, with /v1; used when BaseURLs and EndpointsFile name none
+	// BaseURLs are several API roots serving the same model (one server
+	// per GPU): each request goes to the live endpoint with the fewest
+	// requests in flight. With more than one endpoint (or an
+	// EndpointsFile), an endpoint that fails (connection error, timeout,
+	// 5xx, malformed answer) is taken out, health-probed on GET /models
+	// with backoff, and gets traffic again once it lists Model; the
+	// request that failed is retried at once on another endpoint.
+	BaseURLs []string
+	// EndpointsFile names a file of endpoints, one "URL [CONCURRENCY]" a
+	// line (# comments), added to BaseURLs; it is read again on SIGHUP
+	// (and by [Augmenter.ReloadEndpoints]): new endpoints are probed
+	// before they get traffic, endpoints no longer listed get no new
+	// requests.
+	EndpointsFile string
+	// EndpointConcurrency caps the requests in flight on each endpoint (a
+	// line of EndpointsFile may set its own); 0: Concurrency, the cap of
+	// the whole run.
+	EndpointConcurrency int
+	Model               string // "": the first model GET /models lists
+	APIKey              string // sent as a bearer token when set; never printed
+	Timeout             time.Duration
+	Temperature         float64
 	// MaxTokens limits each answer; 0 derives it from the text sent
-	// (4 × its LLaMA token count + 64).
+	// (4 × its token count + 64, counted by Tokenizer).
 	MaxTokens int
+	// Tokenizer counts the tokens sent for the default MaxTokens; nil is
+	// the embedded LLaMA tokenizer.
+	Tokenizer interface{ Count(text string) int }
 	// MaxResponseBytes limits the body of a successful answer; 0 derives
 	// it from each request's max_tokens (see ResponseLimit).
 	MaxResponseBytes int64
@@ -133,6 +156,25 @@ type Options struct {
 	// and nothing is sent.
 	DryRun io.Writer
 
+	// Offline batch (see [IngestBatch] and the package documentation).
+	// EmitBatch, when set, is a directory that receives the requests the
+	// cache cannot answer as OpenAI Batch API JSONL shards of at most
+	// ShardRows lines (custom_id: the cache key) and a manifest; nothing
+	// is sent and no output is written.
+	EmitBatch string
+	ShardRows int // 0: DefaultShardRows
+	// IngestBatch names batch output files whose answers New stores in
+	// the cache before the run; the run is then Offline (with EmitBatch
+	// too, it writes the next round's requests).
+	IngestBatch []string
+	// Offline runs from the cache alone: no server is contacted, and a
+	// request the cache cannot answer is rejected as stopped.
+	Offline bool
+
+	// Log, when set, receives a line when an endpoint is taken out,
+	// returns, or the endpoints file is read again (redacted).
+	Log io.Writer
+
 	// HTTPClient is used for requests when set (tests); its Timeout is
 	// left alone, each attempt gets Options.Timeout.
 	HTTPClient *http.Client
@@ -163,11 +205,24 @@ func DefaultOptions() Options {
 
 // Validate checks the options (New does too).
 func (o *Options) Validate() error {
+	for _, u := range o.BaseURLs {
+		if err := checkURL(o.APIKey, u); err != nil {
+			return err
+		}
+	}
 	switch {
-	case o.BaseURL == "":
+	case len(o.BaseURLs) == 0 && o.EndpointsFile == "" && o.BaseURL == "":
 		return fmt.Errorf("no base URL")
-	case !strings.HasPrefix(o.BaseURL, "http://") && !strings.HasPrefix(o.BaseURL, "https://"):
-		return fmt.Errorf("base URL %q: want http:// or https://", newRedactor(o.APIKey, o.BaseURL).redact(o.BaseURL))
+	case len(o.BaseURLs) == 0 && o.EndpointsFile == "" && checkURL(o.APIKey, o.BaseURL) != nil:
+		return checkURL(o.APIKey, o.BaseURL)
+	case o.EndpointConcurrency < 0:
+		return fmt.Errorf("endpoint concurrency must not be negative")
+	case o.ShardRows < 0:
+		return fmt.Errorf("shard rows must not be negative")
+	case o.EmitBatch != "" && o.DryRun != nil:
+		return fmt.Errorf("emitting a batch excludes a dry run")
+	case (o.EmitBatch != "" || o.Offline || len(o.IngestBatch) > 0) && o.Model == "":
+		return fmt.Errorf("an offline or batch run needs the model named: no server is asked for it")
 	case o.Method != Backtranslate && o.Method != Paraphrase:
 		return fmt.Errorf("unknown method %q", o.Method)
 	case o.Method == Backtranslate && len(o.Pivots) == 0:
@@ -202,7 +257,7 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("backoff must satisfy 0 < base <= max")
 	case o.MaxRequests < 0 || o.MaxTotalTokens < 0:
 		return fmt.Errorf("budgets must not be negative")
-	case o.CacheDir == "" && o.DryRun == nil:
+	case o.CacheDir == "" && (o.DryRun == nil || o.EmitBatch != ""):
 		return fmt.Errorf("no cache directory: every answer is kept in the cache before it is used")
 	}
 	for _, p := range o.Pivots {
@@ -215,6 +270,14 @@ func (o *Options) Validate() error {
 		case "model", "messages", "stream", "n":
 			return fmt.Errorf("extra body cannot set %q", k)
 		}
+	}
+	return nil
+}
+
+// checkURL checks that an API root is an http(s) URL.
+func checkURL(apiKey, u string) error {
+	if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+		return fmt.Errorf("base URL %q: want http:// or https://", newRedactor(apiKey, u).redact(u))
 	}
 	return nil
 }

@@ -89,9 +89,17 @@ type redactor struct {
 	secrets []string // the base URL's password and secret query values, likewise
 }
 
-// newRedactor knows the API key and the secrets of the base URL.
-func newRedactor(apiKey, baseURL string) *redactor {
+// newRedactor knows the API key and the secrets of the base URLs.
+func newRedactor(apiKey string, baseURLs ...string) *redactor {
 	r := &redactor{apiKey: forms(apiKey)}
+	for _, baseURL := range baseURLs {
+		r.addURL(baseURL)
+	}
+	return r
+}
+
+// addURL adds the secrets of a base URL.
+func (r *redactor) addURL(baseURL string) {
 	if u, err := url.Parse(baseURL); err == nil {
 		if u.User != nil {
 			pw, _ := u.User.Password()
@@ -105,7 +113,6 @@ func newRedactor(apiKey, baseURL string) *redactor {
 			}
 		}
 	}
-	return r
 }
 
 // forms returns a secret as written, JSON-escaped and URL-escaped

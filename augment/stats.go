@@ -13,19 +13,22 @@ import (
 
 // counters are the running totals of a run, safe for concurrent use.
 type counters struct {
-	start            time.Time
-	requests         atomic.Int64 // HTTP attempts sent
-	answers          atomic.Int64
-	retries          atomic.Int64
-	failedRequests   atomic.Int64
-	cacheHits        atomic.Int64
-	cacheCorrupt     atomic.Int64
-	shared           atomic.Int64 // answers shared with an identical request in flight
-	promptTokens     atomic.Int64
-	completionTokens atomic.Int64
-	totalTokens      atomic.Int64
-	drySend          atomic.Int64 // dry run: requests that would be sent
-	dryCached        atomic.Int64 // dry run: requests answered by the cache
+	start                time.Time
+	requests             atomic.Int64 // HTTP attempts sent
+	answers              atomic.Int64
+	retries              atomic.Int64
+	failovers            atomic.Int64 // attempts retried at once on another endpoint
+	offlineMissing       atomic.Int64 // offline: requests the cache could not answer
+	offlineMissingSecond atomic.Int64 // of which second hops of a backtranslation
+	failedRequests       atomic.Int64
+	cacheHits            atomic.Int64
+	cacheCorrupt         atomic.Int64
+	shared               atomic.Int64 // answers shared with an identical request in flight
+	promptTokens         atomic.Int64
+	completionTokens     atomic.Int64
+	totalTokens          atomic.Int64
+	drySend              atomic.Int64 // dry run: requests that would be sent
+	dryCached            atomic.Int64 // dry run: requests answered by the cache
 
 	mu       sync.Mutex
 	failures map[string]int64 // failed attempts by cause
@@ -55,9 +58,9 @@ func (c *counters) failure(cause string) {
 	c.mu.Unlock()
 }
 
-func (c *counters) skip(why string, n int64) {
+func (c *counters) skip(why string) {
 	c.mu.Lock()
-	c.skipped[why] += n
+	c.skipped[why]++
 	c.mu.Unlock()
 }
 
@@ -69,9 +72,12 @@ type Stats struct {
 	// Requests counts the HTTP requests sent, retries included; Answers
 	// the successful ones. CacheHits counts answers taken from the cache
 	// and Shared those taken from an identical request of the same run.
-	Requests       int64 `json:"requests"`
-	Answers        int64 `json:"answers"`
-	Retries        int64 `json:"retries"`
+	Requests int64 `json:"requests"`
+	Answers  int64 `json:"answers"`
+	Retries  int64 `json:"retries"`
+	// Failovers counts attempts that took their endpoint out and were
+	// sent again at once to another.
+	Failovers      int64 `json:"failovers,omitempty"`
 	FailedRequests int64 `json:"failed_requests"`
 	CacheHits      int64 `json:"cache_hits"`
 	CacheCorrupt   int64 `json:"cache_corrupt,omitempty"`
@@ -97,6 +103,18 @@ type Stats struct {
 	// finished): max-requests, max-total-tokens, consecutive-failures.
 	Stopped    string `json:"stopped,omitempty"`
 	StopDetail string `json:"stop_detail,omitempty"`
+	// Endpoints: each endpoint's requests, failures, latency and tokens
+	// (with more than one endpoint).
+	Endpoints []EndpointStats `json:"endpoints,omitempty"`
+	// Offline runs: requests the cache could not answer (rejected as
+	// stopped). Batch: what EmitBatch wrote and IngestBatch read.
+	Offline        bool  `json:"offline,omitempty"`
+	OfflineMissing int64 `json:"offline_missing,omitempty"`
+	// OfflineMissingSecond: of those, second hops of a backtranslation
+	// (whose pivot answer is in the cache: the next batch round).
+	OfflineMissingSecond int64        `json:"offline_missing_second,omitempty"`
+	Emitted              *EmitStats   `json:"emitted,omitempty"`
+	Ingested             *IngestStats `json:"ingested,omitempty"`
 	// A dry run's requests: to be sent, and already in the cache.
 	DryRunSend   int64 `json:"dry_run_send,omitempty"`
 	DryRunCached int64 `json:"dry_run_cached,omitempty"`
@@ -105,19 +123,22 @@ type Stats struct {
 
 func (c *counters) snapshot() Stats {
 	s := Stats{
-		Requests:         c.requests.Load(),
-		Answers:          c.answers.Load(),
-		Retries:          c.retries.Load(),
-		FailedRequests:   c.failedRequests.Load(),
-		CacheHits:        c.cacheHits.Load(),
-		CacheCorrupt:     c.cacheCorrupt.Load(),
-		Shared:           c.shared.Load(),
-		PromptTokens:     c.promptTokens.Load(),
-		CompletionTokens: c.completionTokens.Load(),
-		TotalTokens:      c.totalTokens.Load(),
-		Seconds:          time.Since(c.start).Seconds(),
-		DryRunSend:       c.drySend.Load(),
-		DryRunCached:     c.dryCached.Load(),
+		Requests:             c.requests.Load(),
+		Answers:              c.answers.Load(),
+		Retries:              c.retries.Load(),
+		Failovers:            c.failovers.Load(),
+		OfflineMissing:       c.offlineMissing.Load(),
+		OfflineMissingSecond: c.offlineMissingSecond.Load(),
+		FailedRequests:       c.failedRequests.Load(),
+		CacheHits:            c.cacheHits.Load(),
+		CacheCorrupt:         c.cacheCorrupt.Load(),
+		Shared:               c.shared.Load(),
+		PromptTokens:         c.promptTokens.Load(),
+		CompletionTokens:     c.completionTokens.Load(),
+		TotalTokens:          c.totalTokens.Load(),
+		Seconds:              time.Since(c.start).Seconds(),
+		DryRunSend:           c.drySend.Load(),
+		DryRunCached:         c.dryCached.Load(),
 	}
 	c.mu.Lock()
 	s.Failures = maps.Clone(c.failures)
@@ -146,13 +167,41 @@ func (s Stats) WriteText(w io.Writer) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
+	if s.Ingested != nil {
+		s.Ingested.writeText(&b)
+	}
+	if s.Emitted != nil {
+		s.Emitted.writeText(&b)
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
 	fmt.Fprintf(&b, "augment: %s with %s (prompts %s): %d of %d augmented records kept\n", s.Method, s.Model, s.PromptVersion, s.Augmented, s.Attempted)
 	fmt.Fprintf(&b, "augment: %d requests sent (%d answered, %d retries, %d failed for good), %d answers from the cache",
 		s.Requests, s.Answers, s.Retries, s.FailedRequests, s.CacheHits)
 	if s.Shared > 0 {
 		fmt.Fprintf(&b, ", %d shared", s.Shared)
 	}
+	if s.Failovers > 0 {
+		fmt.Fprintf(&b, ", %d failed over to another endpoint", s.Failovers)
+	}
 	b.WriteString("\n")
+	if s.Offline {
+		fmt.Fprintf(&b, "augment: offline: %d requests had no answer in the cache (rejected as stopped)\n", s.OfflineMissing)
+		switch first := s.OfflineMissing - s.OfflineMissingSecond; {
+		case first > 0:
+			fmt.Fprintf(&b, "augment: next: %d requests of round 1 have no answer (error or missing lines): run the same command with --emit-batch DIR again, run the batch, then --ingest-batch its output\n", first)
+		case s.OfflineMissingSecond > 0:
+			fmt.Fprintf(&b, "augment: next: round 2 of 2: %d back-translations of the ingested pivot answers: run the same command with --emit-batch DIR (a new directory), run the batch, then --ingest-batch its output\n", s.OfflineMissingSecond)
+		default:
+			b.WriteString("augment: every request was answered from the cache: the output is complete\n")
+		}
+	}
+	if len(s.Endpoints) > 1 {
+		for _, e := range s.Endpoints {
+			fmt.Fprintf(&b, "augment: endpoint %s (%s): %d requests, %d answers, %d failures; latency p50 %.3fs p90 %.3fs p99 %.3fs; %.1f completion tokens/s\n",
+				e.URL, e.State, e.Requests, e.Answers, e.Failures, e.LatencyP50, e.LatencyP90, e.LatencyP99, e.TokensPerSec)
+		}
+	}
 	if len(s.Failures) > 0 {
 		b.WriteString("augment: failed attempts:")
 		for _, k := range slices.Sorted(maps.Keys(s.Failures)) {

@@ -15,7 +15,10 @@ import (
 )
 
 type augmentFlags struct {
-	baseURL, model, method, pivots, roles string
+	tokenizer string
+	// opts receives the flags bound straight into augment.Options.
+	opts                                  augment.Options
+	model, method, pivots, roles          string
 	promptFile, refusalPhrases, languages string
 	extraBody, cache                      string
 	timeout                               time.Duration
@@ -31,7 +34,7 @@ type augmentFlags struct {
 
 func newAugmentCmd(ios *IOStreams) *cobra.Command {
 	var f ioFlags
-	var af augmentFlags
+	af := augmentFlags{opts: augment.DefaultOptions()}
 	c := &cobra.Command{
 		Use:   "augment [INPUT...]",
 		Short: "Backtranslate or paraphrase turns through a locally hosted chat model",
@@ -58,14 +61,42 @@ backoff (honouring Retry-After); after --max-consecutive-failures requests in
 a row failed for good, or when --max-requests or --max-total-tokens is spent,
 no more requests are sent, everything finished so far is written, and the
 command says so (exit status 1 after failures, 0 after a budget). The API key
-is read from OPENAI_API_KEY and never printed.`,
+is read from OPENAI_API_KEY and never printed.
+
+Several servers: repeat --base-url (or list them in an --endpoints file, one
+"URL [CONCURRENCY]" a line, read again on SIGHUP), e.g. one llama-server or
+vLLM per GPU. Every endpoint must serve the same --model (checked at the
+start). Each request goes to the endpoint with the fewest requests in flight
+(at most --endpoint-concurrency each, --concurrency in all); an endpoint that
+fails (connection refused, timeout, 5xx) is taken out, probed on GET
+/v1/models with backoff and gets traffic again once healthy; its requests
+are retried at once on another endpoint. The run finishes while one endpoint
+lives; when none does it stops as above. The summary shows each endpoint's
+requests, failures, latency percentiles and tokens/s.
+
+Offline batch (vllm run_batch, the OpenAI Batch API): --emit-batch DIR writes
+the requests the cache cannot answer as Batch API JSONL shards
+(--shard-rows lines each; custom_id is the cache key) and a manifest, and
+sends nothing; --ingest-batch reads the batch's output into the cache and
+then writes the output offline, as the online path would with the same
+answers. Backtranslation takes two rounds (into the pivot, then back): the
+command says which round is next.`,
 		Example: `  sharegpt augment -i clean.jsonl -o augmented.jsonl --base-url http://127.0.0.1:8000/v1 --pivot de,fr,zh
   sharegpt augment -i clean.jsonl -o para.jsonl --method paraphrase --roles all --rejects rejected.jsonl
-  sharegpt augment -i clean.jsonl --pivot de --dry-run | head`,
+  sharegpt augment -i clean.jsonl --pivot de --dry-run | head
+  sharegpt augment -i clean.jsonl -o aug.jsonl --model vicuna-7b --base-url http://gpu0:8000/v1 --base-url http://gpu1:8000/v1 --concurrency 32 --endpoint-concurrency 16
+  sharegpt augment -i clean.jsonl -o aug.jsonl --model vicuna-7b --endpoints servers.txt   # kill -HUP to re-read it
+  sharegpt augment -i clean.jsonl --model vicuna-7b --emit-batch batch1 --shard-rows 20000
+  sharegpt augment -i clean.jsonl -o aug.jsonl --model vicuna-7b --ingest-batch 'results1/*.jsonl' --emit-batch batch2
+  sharegpt augment -i clean.jsonl -o aug.jsonl --model vicuna-7b --ingest-batch results1/ --ingest-batch results2/`,
 		RunE: func(c *cobra.Command, args []string) error {
 			opts, err := af.options(c)
 			if err != nil {
 				return usageError(err)
+			}
+			if opts.EmitBatch != "" {
+				// --shard-rows sizes the batch files: no output is written.
+				opts.ShardRows, f.shardRows = int(f.shardRows), 0
 			}
 			job, err := f.job("augment", args, ios)
 			if err != nil {
@@ -74,6 +105,9 @@ is read from OPENAI_API_KEY and never printed.`,
 			if af.dryRun {
 				opts.DryRun = ios.Out
 				job.Output = ""
+			}
+			if !f.quiet {
+				opts.Log = ios.ErrOut
 			}
 			if err := opts.Validate(); err != nil {
 				return usageError(err)
@@ -105,11 +139,17 @@ is read from OPENAI_API_KEY and never printed.`,
 	}
 	f.bind(c, true)
 	fl := c.Flags()
-	fl.StringVar(&af.baseURL, "base-url", augment.DefaultBaseURL, "OpenAI-compatible API root")
+	fl.StringArrayVar(&af.opts.BaseURLs, "base-url", nil, "OpenAI-compatible API root; repeat for several servers of the same model (default "+augment.DefaultBaseURL+")")
+	fl.StringVar(&af.opts.EndpointsFile, "endpoints", "", `file of API roots, one "URL [CONCURRENCY]" a line (e.g. "http://gpu1:8000/v1 16"), read again on SIGHUP`)
+	fl.IntVar(&af.opts.EndpointConcurrency, "endpoint-concurrency", 0, "requests in flight on each endpoint at most, e.g. 16 (default: --concurrency)")
+	fl.StringVar(&af.opts.EmitBatch, "emit-batch", "", "write the requests the cache cannot answer as OpenAI Batch API JSONL shards (--shard-rows requests each, default 50000) and a manifest into this new directory (e.g. batch1), and send nothing")
+	fl.StringArrayVar(&af.opts.IngestBatch, "ingest-batch", nil, "batch output file, directory of *.jsonl or quoted glob (e.g. 'results/*.jsonl') to read into the cache; repeatable; then the output is written offline")
+	fl.BoolVar(&af.opts.Offline, "offline", false, "contact no server: take every answer from the cache and reject the rest as stopped (e.g. after --ingest-batch)")
 	fl.StringVar(&af.model, "model", "", "model name (default: the first model the server lists)")
 	fl.DurationVar(&af.timeout, "timeout", augment.DefaultTimeout, "time limit of one request")
 	fl.Float64Var(&af.temperature, "temperature", augment.DefaultTemperature, "sampling temperature")
 	fl.IntVar(&af.maxTokens, "max-tokens", 0, "answer token limit of each request (default: 4 x the tokens sent + 64)")
+	fl.StringVar(&af.tokenizer, "tokenizer", "", tokenizerUsage+"; counts the tokens sent for the default --max-tokens")
 	fl.Int64Var(&af.maxResponseBytes, "max-response-bytes", 0, "most bytes read of an answer; a longer one fails, unretried (default: 256 x its max_tokens + 64 KiB)")
 	fl.StringVar(&af.extraBody, "extra-body", "", `JSON object merged into every request (e.g. '{"top_p":0.9,"seed":1}'); part of the cache key`)
 	fl.StringVar(&af.method, "method", string(augment.Backtranslate), "backtranslate or paraphrase")
@@ -122,7 +162,7 @@ is read from OPENAI_API_KEY and never printed.`,
 	fl.Float64Var(&af.maxSim, "max-sim", augment.DefaultMaxSim, "reject answers whose chrF to the source is above this (adds nothing)")
 	fl.Float64Var(&af.minRatio, "min-length-ratio", augment.DefaultMinLengthRatio, "reject answers shorter than this times the source")
 	fl.Float64Var(&af.maxRatio, "max-length-ratio", augment.DefaultMaxLengthRatio, "reject answers longer than this times the source")
-	fl.StringVar(&af.languages, "languages", "", "candidate languages of the language check (ISO 639-1, comma-separated; default all 75, about 160 MB)")
+	fl.StringVar(&af.languages, "languages", "", "candidate languages for detection (ISO 639-1, comma-separated; \"common\": 24 languages common in ShareGPT, twice as fast; default all 75)")
 	fl.StringVar(&af.refusalPhrases, "refusal-phrases", "", "file of refusal phrases, one per line, replacing the built-in list")
 	fl.IntVar(&af.concurrency, "concurrency", augment.DefaultConcurrency, "requests in flight")
 	fl.Float64Var(&af.rps, "rps", 0, "requests per second at most (0: no limit)")
@@ -137,7 +177,7 @@ is read from OPENAI_API_KEY and never printed.`,
 
 // options turns the flags into augment options.
 func (af *augmentFlags) options(c *cobra.Command) (augment.Options, error) {
-	o := augment.DefaultOptions()
+	o := af.opts
 	var err error
 	if o.Method, err = augment.ParseMethod(af.method); err != nil {
 		return o, err
@@ -179,8 +219,18 @@ func (af *augmentFlags) options(c *cobra.Command) (augment.Options, error) {
 		}
 		o.CacheDir = filepath.Join(dir, "sharegpt", "augment")
 	}
-	o.BaseURL, o.Model, o.APIKey = af.baseURL, af.model, os.Getenv("OPENAI_API_KEY")
+	o.Model, o.APIKey = af.model, os.Getenv("OPENAI_API_KEY")
+	if o.IngestBatch, err = augment.ExpandBatchFiles(o.IngestBatch); err != nil {
+		return o, fmt.Errorf("--ingest-batch: %w", err)
+	}
 	o.Timeout, o.Temperature, o.MaxTokens = af.timeout, af.temperature, af.maxTokens
+	if af.tokenizer != "" {
+		tok, err := loadTokenizer(af.tokenizer)
+		if err != nil {
+			return o, err
+		}
+		o.Tokenizer = tok
+	}
 	o.MaxResponseBytes = af.maxResponseBytes
 	o.Variants, o.DropOriginal = af.variants, af.dropOriginal
 	o.MinSim, o.MaxSim, o.MinLengthRatio, o.MaxLengthRatio = af.minSim, af.maxSim, af.minRatio, af.maxRatio

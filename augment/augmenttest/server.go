@@ -83,7 +83,8 @@ type Server struct {
 	// or with SetFault while requests may be running.
 	Fault func(n int, req *ChatRequest) *Action
 	// ModelsFault, when set, answers GET /v1/models with its Status and
-	// Body (or Write) instead of the list; set it before the first request.
+	// Body (or Write) instead of the list; set it before the first request,
+	// or with SetModelsFault while requests may be running.
 	ModelsFault *Action
 
 	mu          sync.Mutex
@@ -157,8 +158,19 @@ func (s *Server) record(r Request) {
 	s.mu.Unlock()
 }
 
+// SetModelsFault replaces ModelsFault safely while requests are running
+// (also from a Fault function).
+func (s *Server) SetModelsFault(a *Action) {
+	s.mu.Lock()
+	s.ModelsFault = a
+	s.mu.Unlock()
+}
+
 func (s *Server) models(w http.ResponseWriter, r *http.Request) {
-	if act := s.ModelsFault; act != nil && (act.Status != 0 || act.Write != nil) {
+	s.mu.Lock()
+	act := s.ModelsFault
+	s.mu.Unlock()
+	if act != nil && (act.Status != 0 || act.Write != nil) {
 		s.record(Request{Path: r.URL.Path, Auth: r.Header.Get("Authorization"), Outcome: fmt.Sprintf("status %d", act.Status)})
 		writeBody(w, act, act.Body)
 		return

@@ -367,6 +367,16 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// Kill stops the server at once with SIGKILL, as when its machine is
+// preempted (open requests get no answer), and waits for it to exit.
+func (s *Server) Kill() error {
+	s.closeOnce.Do(func() {
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	})
+	return nil
+}
+
 // tailBuffer keeps the last max bytes written to it.
 type tailBuffer struct {
 	mu  sync.Mutex

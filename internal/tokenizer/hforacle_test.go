@@ -228,7 +228,7 @@ func TestHFOracle(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			tok := loadHF(t, m.name)
 			path := filepath.Join(modelDir(m.name), "tokenizer.json")
-			texts := conversationTurns(t, !m.full || testing.Short())
+			texts := conversationTurns(t, !(m.full || os.Getenv("CI") != "") || testing.Short()) // CI: every turn for every model
 			adv := adversarialTexts(tok)
 			all := append(append(slices.Clone(texts), adv...), invalidUTF8...)
 			want := rustEncode(t, path, all)
