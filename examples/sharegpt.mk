@@ -29,9 +29,12 @@ all: $(OUT)/hub/README.md $(OUT)/disk/dataset_dict.json $(OUT)/stats.txt
 $(OUT):
 	mkdir -p $@
 
-# The bundled sample as a raw dump: assistant turns in share-page HTML.
+# The bundled sample as a raw dump: assistant turns in share-page HTML,
+# every conversation distinct, with 3% exact re-shares (clean's
+# value-duplication) and 5% re-shares with a small edit (dedup's near
+# duplicates), as real dumps have them.
 $(OUT)/raw.json: $(SAMPLE) | $(OUT)
-	go run ./tools/gencorpus -html -noise 0.1 -n 1000 -from $(SAMPLE) -o $@
+	go run ./tools/gencorpus -html -mosaic -noise 0.1 -n 1000 -dup 0.03 -near 0.05 -from $(SAMPLE) -o $@
 
 # STAGE.flags holds a stage's flags and changes only when they do.
 $(OUT)/%.flags: FORCE | $(OUT)

@@ -48,6 +48,9 @@ func sampleTurns(t *testing.T) [][]pipeline.Turn {
 	if err := json.Unmarshal(data, &recs); err != nil {
 		t.Fatal(err)
 	}
+	if testing.Short() && len(recs) > 200 {
+		recs = recs[:200] // CI (no -short) takes all 1,000
+	}
 	out := make([][]pipeline.Turn, len(recs))
 	for i, r := range recs {
 		out[i] = r.Conversations

@@ -179,6 +179,9 @@ func TestFastChatReference(t *testing.T) {
 	needOracle(t)
 	files := referenceFiles(t)
 	maxLens := []int{256, 512, 2048}
+	if testing.Short() {
+		maxLens = []int{512} // CI (no -short) checks every limit
+	}
 	ref := runReference(t, files, maxLens)
 	total := map[string]int{}
 	for _, file := range files {

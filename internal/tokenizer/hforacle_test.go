@@ -204,8 +204,13 @@ func adversarialTexts(tok *Tokenizer) []string {
 var invalidUTF8 = []string{"ab\xffcd", "\xe2\x82", "x\xc3(y", "\xed\xa0\x80 surrogate", "ok \xf0\x9f\x98 cut emoji"}
 
 // conversationTurns returns the turns of testdata's conversation files;
-// with sample, every fifth turn of the big ones.
+// with sample, every fifth turn of the big ones (every 25th in -short
+// mode, make test's; CI compares every turn).
 func conversationTurns(t *testing.T, sample bool) []string {
+	every := 5
+	if testing.Short() {
+		every = 25
+	}
 	var texts []string
 	for _, f := range conversationFiles(t) {
 		turns, err := turnTexts(f)
@@ -214,7 +219,7 @@ func conversationTurns(t *testing.T, sample bool) []string {
 		}
 		st, _ := os.Stat(f)
 		for i, s := range turns {
-			if sample && st.Size() > 1<<20 && i%5 != 0 {
+			if sample && (st.Size() > 1<<20 || testing.Short()) && i%every != 0 {
 				continue
 			}
 			texts = append(texts, s)
