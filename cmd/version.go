@@ -10,11 +10,18 @@ import (
 	"github.com/sharegpt/sharegpt/internal/tokenizer"
 )
 
+// commit is set by make build (-ldflags -X) from git describe, for builds
+// without Go's VCS stamp (-buildvcs=false, or a build outside git).
+var commit = ""
+
 // buildVersion describes the binary: its module version, the commit it was
 // built from (with "+dirty" for uncommitted changes), the Go release and
 // the embedded tokenizer's checksum.
 func buildVersion() string {
-	version, commit := "(devel)", "unknown"
+	version, rev := "(devel)", commit
+	if rev == "" {
+		rev = "unknown"
+	}
 	dirty := ""
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if bi.Main.Version != "" {
@@ -23,7 +30,7 @@ func buildVersion() string {
 		for _, s := range bi.Settings {
 			switch s.Key {
 			case "vcs.revision":
-				commit = s.Value
+				rev = s.Value
 			case "vcs.modified":
 				if s.Value == "true" {
 					dirty = "+dirty"
@@ -32,7 +39,7 @@ func buildVersion() string {
 		}
 	}
 	return fmt.Sprintf("sharegpt %s\ncommit %s%s\n%s %s/%s\ntokenizer llama/tokenizer.model sha256 %s\n",
-		version, commit, dirty, runtime.Version(), runtime.GOOS, runtime.GOARCH, tokenizer.DefaultChecksum())
+		version, rev, dirty, runtime.Version(), runtime.GOOS, runtime.GOARCH, tokenizer.DefaultChecksum())
 }
 
 func newVersionCmd(ios *IOStreams) *cobra.Command {

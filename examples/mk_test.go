@@ -8,13 +8,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
 
-var stageRE = regexp.MustCompile(`(?m)^\S*sharegpt (clean|dedup|split|export|stats)\b`)
+var stageRE = regexp.MustCompile(`(?m)^\S*sharegpt (import|clean|dedup|split|export|stats|tokenize)\b.*$`)
 
 // makeRun runs the example Makefile into out and returns the stages it ran.
 func makeRun(t *testing.T, bin, out string, vars ...string) []string {
@@ -27,8 +28,13 @@ func makeRun(t *testing.T, bin, out string, vars ...string) []string {
 	}
 	var stages []string
 	for _, m := range stageRE.FindAllStringSubmatch(string(b), -1) {
-		stages = append(stages, m[1])
+		name := m[1]
+		if strings.Contains(m[0], "/import/") {
+			name = "import:" + name // the chain of the ChatGPT export
+		}
+		stages = append(stages, name)
 	}
+	slices.Sort(stages) // -j2 runs the two chains in any order
 	return stages
 }
 
@@ -64,14 +70,14 @@ func TestSharegptMk(t *testing.T) {
 	}
 	a, b := filepath.Join(tmp, "a"), filepath.Join(tmp, "b")
 
-	if got := strings.Join(makeRun(t, bin, a), " "); got != "clean dedup split export export stats" && got != "clean dedup split export stats export" {
-		t.Fatalf("first run: %s", got)
+	if got, want := strings.Join(makeRun(t, bin, a), " "), "clean dedup export export import:clean import:import import:split import:tokenize split stats"; got != want {
+		t.Fatalf("first run: %s, want %s", got, want)
 	}
 	if got := makeRun(t, bin, a); len(got) != 0 {
 		t.Errorf("a finished build ran %v again", got)
 	}
-	if got := strings.Join(makeRun(t, bin, a, "SPLIT_FLAGS=--max-length 1024"), " "); strings.Contains(got, "clean") || strings.Contains(got, "dedup") || !strings.HasPrefix(got, "split") {
-		t.Errorf("new split flags ran %q; want split and the stages after it only", got)
+	if got, want := strings.Join(makeRun(t, bin, a, "SPLIT_FLAGS=--max-length 1024"), " "), "export export import:split import:tokenize split stats"; got != want {
+		t.Errorf("new split flags ran %q; want split and the stages after it only (%s)", got, want)
 	}
 	makeRun(t, bin, a) // back to the default flags
 

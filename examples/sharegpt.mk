@@ -43,6 +43,7 @@ FLAGS_clean  = $(CLEAN_FLAGS)
 FLAGS_dedup  = $(DEDUP_FLAGS)
 FLAGS_split  = $(SPLIT_FLAGS)
 FLAGS_export = $(EXPORT_FLAGS)
+FLAGS_import = $(IMPORT_FLAGS)
 
 $(OUT)/clean.jsonl: $(RAW) $(OUT)/clean.flags | $(SHAREGPT)
 	$(SHAREGPT) clean -q $(CLEAN_FLAGS) -i $(RAW) -o $@ \
@@ -81,7 +82,7 @@ all: $(OUT)/import/tokens.parquet
 $(OUT)/import:
 	mkdir -p $@
 
-$(OUT)/import/import.jsonl: $(EXPORT) | $(OUT)/import $(SHAREGPT)
+$(OUT)/import/import.jsonl: $(EXPORT) $(OUT)/import.flags | $(OUT)/import $(SHAREGPT)
 	$(SHAREGPT) import -q $(IMPORT_FLAGS) -i $(EXPORT) -o $@ \
 	  --rejects $(OUT)/import/import.rejects.jsonl --report $(OUT)/import/import.report.json
 
@@ -89,7 +90,7 @@ $(OUT)/import/clean.jsonl: $(OUT)/import/import.jsonl | $(SHAREGPT)
 	$(SHAREGPT) clean -q -i $< -o $@ \
 	  --rejects $(OUT)/import/clean.rejects.jsonl --report $(OUT)/import/clean.report.json
 
-$(OUT)/import/split.jsonl: $(OUT)/import/clean.jsonl | $(SHAREGPT)
+$(OUT)/import/split.jsonl: $(OUT)/import/clean.jsonl $(OUT)/split.flags | $(SHAREGPT)
 	$(SHAREGPT) split -q $(SPLIT_FLAGS) -i $< -o $@ \
 	  --rejects $(OUT)/import/split.rejects.jsonl --report $(OUT)/import/split.report.json
 
