@@ -14,22 +14,14 @@ import (
 	"github.com/sharegpt/sharegpt/pipeline"
 )
 
+// augmentFlags are augment's flags: bound straight into augment.Options,
+// but for those that need parsing or loading first.
 type augmentFlags struct {
-	tokenizer string
-	// opts receives the flags bound straight into augment.Options.
 	opts                                  augment.Options
-	model, method, pivots, roles          string
+	method, pivots, roles, tokenizer      string
 	promptFile, refusalPhrases, languages string
-	extraBody, cache                      string
-	timeout                               time.Duration
-	temperature                           float64
-	maxTokens, variants, concurrency      int
-	retries, maxFailures                  int
-	rps, minSim, maxSim, minRatio         float64
-	maxRatio                              float64
-	maxRequests, maxTotalTokens           int64
-	maxResponseBytes                      int64
-	dropOriginal, dryRun                  bool
+	extraBody                             string
+	dryRun                                bool
 }
 
 func newAugmentCmd(ios *IOStreams) *cobra.Command {
@@ -145,32 +137,32 @@ command says which round is next.`,
 	fl.StringVar(&af.opts.EmitBatch, "emit-batch", "", "write the requests the cache cannot answer as OpenAI Batch API JSONL shards (--shard-rows requests each, default 50000) and a manifest into this new directory (e.g. batch1), and send nothing")
 	fl.StringArrayVar(&af.opts.IngestBatch, "ingest-batch", nil, "batch output file, directory of *.jsonl or quoted glob (e.g. 'results/*.jsonl') to read into the cache; repeatable; then the output is written offline")
 	fl.BoolVar(&af.opts.Offline, "offline", false, "contact no server: take every answer from the cache and reject the rest as stopped (e.g. after --ingest-batch)")
-	fl.StringVar(&af.model, "model", "", "model name (default: the first model the server lists)")
-	fl.DurationVar(&af.timeout, "timeout", augment.DefaultTimeout, "time limit of one request")
-	fl.Float64Var(&af.temperature, "temperature", augment.DefaultTemperature, "sampling temperature")
-	fl.IntVar(&af.maxTokens, "max-tokens", 0, "answer token limit of each request (default: 4 x the tokens sent + 64)")
+	fl.StringVar(&af.opts.Model, "model", "", "model name (default: the first model the server lists)")
+	fl.DurationVar(&af.opts.Timeout, "timeout", augment.DefaultTimeout, "time limit of one request")
+	fl.Float64Var(&af.opts.Temperature, "temperature", augment.DefaultTemperature, "sampling temperature")
+	fl.IntVar(&af.opts.MaxTokens, "max-tokens", 0, "answer token limit of each request (default: 4 x the tokens sent + 64)")
 	fl.StringVar(&af.tokenizer, "tokenizer", "", tokenizerUsage+"; counts the tokens sent for the default --max-tokens")
-	fl.Int64Var(&af.maxResponseBytes, "max-response-bytes", 0, "most bytes read of an answer; a longer one fails, unretried (default: 256 x its max_tokens + 64 KiB)")
+	fl.Int64Var(&af.opts.MaxResponseBytes, "max-response-bytes", 0, "most bytes read of an answer; a longer one fails, unretried (default: 256 x its max_tokens + 64 KiB)")
 	fl.StringVar(&af.extraBody, "extra-body", "", `JSON object merged into every request (e.g. '{"top_p":0.9,"seed":1}'); part of the cache key`)
 	fl.StringVar(&af.method, "method", string(augment.Backtranslate), "backtranslate or paraphrase")
 	fl.StringVar(&af.pivots, "pivot", "de", "pivot languages for backtranslate (ISO 639-1, comma-separated)")
 	fl.StringVar(&af.roles, "roles", "human", "turns to rewrite: human, gpt or all")
-	fl.IntVar(&af.variants, "variants", 1, "augmented records per record and pivot (distinct requests; use a temperature above 0)")
+	fl.IntVar(&af.opts.Variants, "variants", 1, "augmented records per record and pivot (distinct requests; use a temperature above 0)")
 	fl.StringVar(&af.promptFile, "prompt-file", "", "JSON file of versioned prompt templates replacing the built-in ones")
-	fl.BoolVar(&af.dropOriginal, "drop-original", false, "write only the augmented records")
-	fl.Float64Var(&af.minSim, "min-sim", augment.DefaultMinSim, "reject answers whose chrF to the source is below this (drifted)")
-	fl.Float64Var(&af.maxSim, "max-sim", augment.DefaultMaxSim, "reject answers whose chrF to the source is above this (adds nothing)")
-	fl.Float64Var(&af.minRatio, "min-length-ratio", augment.DefaultMinLengthRatio, "reject answers shorter than this times the source")
-	fl.Float64Var(&af.maxRatio, "max-length-ratio", augment.DefaultMaxLengthRatio, "reject answers longer than this times the source")
+	fl.BoolVar(&af.opts.DropOriginal, "drop-original", false, "write only the augmented records")
+	fl.Float64Var(&af.opts.MinSim, "min-sim", augment.DefaultMinSim, "reject answers whose chrF to the source is below this (drifted)")
+	fl.Float64Var(&af.opts.MaxSim, "max-sim", augment.DefaultMaxSim, "reject answers whose chrF to the source is above this (adds nothing)")
+	fl.Float64Var(&af.opts.MinLengthRatio, "min-length-ratio", augment.DefaultMinLengthRatio, "reject answers shorter than this times the source")
+	fl.Float64Var(&af.opts.MaxLengthRatio, "max-length-ratio", augment.DefaultMaxLengthRatio, "reject answers longer than this times the source")
 	fl.StringVar(&af.languages, "languages", "", "candidate languages for detection (ISO 639-1, comma-separated; \"common\": 24 languages common in ShareGPT, twice as fast; default all 75)")
 	fl.StringVar(&af.refusalPhrases, "refusal-phrases", "", "file of refusal phrases, one per line, replacing the built-in list")
-	fl.IntVar(&af.concurrency, "concurrency", augment.DefaultConcurrency, "requests in flight")
-	fl.Float64Var(&af.rps, "rps", 0, "requests per second at most (0: no limit)")
-	fl.IntVar(&af.retries, "retries", augment.DefaultRetries, "retries of a request after a connection error, timeout, malformed answer, 429 or 5xx")
-	fl.IntVar(&af.maxFailures, "max-consecutive-failures", augment.DefaultMaxConsecutiveFailures, "stop sending after this many requests in a row failed for good")
-	fl.StringVar(&af.cache, "cache", "", "answer cache directory (default: the user cache directory's sharegpt/augment)")
-	fl.Int64Var(&af.maxRequests, "max-requests", 0, "budget: stop after sending this many requests, retries included (0: no limit)")
-	fl.Int64Var(&af.maxTotalTokens, "max-total-tokens", 0, "budget: stop once this many tokens (prompt + completion) are used (0: no limit)")
+	fl.IntVar(&af.opts.Concurrency, "concurrency", augment.DefaultConcurrency, "requests in flight")
+	fl.Float64Var(&af.opts.RPS, "rps", 0, "requests per second at most (0: no limit)")
+	fl.IntVar(&af.opts.Retries, "retries", augment.DefaultRetries, "retries of a request after a connection error, timeout, malformed answer, 429 or 5xx")
+	fl.IntVar(&af.opts.MaxConsecutiveFailures, "max-consecutive-failures", augment.DefaultMaxConsecutiveFailures, "stop sending after this many requests in a row failed for good")
+	fl.StringVar(&af.opts.CacheDir, "cache", "", "answer cache directory (default: the user cache directory's sharegpt/augment)")
+	fl.Int64Var(&af.opts.MaxRequests, "max-requests", 0, "budget: stop after sending this many requests, retries included (0: no limit)")
+	fl.Int64Var(&af.opts.MaxTotalTokens, "max-total-tokens", 0, "budget: stop once this many tokens (prompt + completion) are used (0: no limit)")
 	fl.BoolVar(&af.dryRun, "dry-run", false, "print the requests that would be sent (JSONL on stdout) and send nothing")
 	return c
 }
@@ -211,7 +203,6 @@ func (af *augmentFlags) options(c *cobra.Command) (augment.Options, error) {
 			return o, fmt.Errorf("--refusal-phrases: %w", err)
 		}
 	}
-	o.CacheDir = af.cache
 	if o.CacheDir == "" {
 		dir, err := os.UserCacheDir()
 		if err != nil {
@@ -219,11 +210,10 @@ func (af *augmentFlags) options(c *cobra.Command) (augment.Options, error) {
 		}
 		o.CacheDir = filepath.Join(dir, "sharegpt", "augment")
 	}
-	o.Model, o.APIKey = af.model, os.Getenv("OPENAI_API_KEY")
+	o.APIKey = os.Getenv("OPENAI_API_KEY")
 	if o.IngestBatch, err = augment.ExpandBatchFiles(o.IngestBatch); err != nil {
 		return o, fmt.Errorf("--ingest-batch: %w", err)
 	}
-	o.Timeout, o.Temperature, o.MaxTokens = af.timeout, af.temperature, af.maxTokens
 	if af.tokenizer != "" {
 		tok, err := loadTokenizer(af.tokenizer)
 		if err != nil {
@@ -231,11 +221,6 @@ func (af *augmentFlags) options(c *cobra.Command) (augment.Options, error) {
 		}
 		o.Tokenizer = tok
 	}
-	o.MaxResponseBytes = af.maxResponseBytes
-	o.Variants, o.DropOriginal = af.variants, af.dropOriginal
-	o.MinSim, o.MaxSim, o.MinLengthRatio, o.MaxLengthRatio = af.minSim, af.maxSim, af.minRatio, af.maxRatio
-	o.Concurrency, o.RPS, o.Retries, o.MaxConsecutiveFailures = af.concurrency, af.rps, af.retries, af.maxFailures
-	o.MaxRequests, o.MaxTotalTokens = af.maxRequests, af.maxTotalTokens
 	return o, nil
 }
 

@@ -13,22 +13,15 @@ import (
 	"github.com/sharegpt/sharegpt/pipeline"
 )
 
+// cleanFlags are clean's flags: bound straight into clean.Options and
+// clean.LanguageOptions, but for the lists and files that need parsing.
 type cleanFlags struct {
-	blockedWords   string
-	noBlockedWords bool
-	disable        []string
-	wrongList      bool
-	reduceRep      bool
-	dropRefusals   bool
-	refusalPhrases string
-	keepLang       string
-	skipLang       string
-	unknownLang    string
-	languages      string
-	langBytes      int
-	langMinConf    float64
-	langHigh       bool
-	tagLang        bool
+	opts                          clean.Options
+	lang                          clean.LanguageOptions
+	blockedWords, refusalPhrases  string
+	noBlockedWords                bool
+	disable                       []string
+	keepLang, skipLang, languages string
 }
 
 func newCleanCmd(ios *IOStreams) *cobra.Command {
@@ -77,23 +70,23 @@ limited to a few.`,
 	fl.StringVar(&cf.blockedWords, "blocked-words", "", "file of blocked words, one per line, replacing FastChat's (openai, chatgpt)")
 	fl.BoolVar(&cf.noBlockedWords, "no-blocked-words", false, "do not reject turns with blocked words")
 	fl.StringSliceVar(&cf.disable, "disable", nil, "switch off default filters by reason code: too-short, wrong-format, blocked-words, blocked-response, parser-error (keeps the turn as it is), id-duplication, plugin, value-duplication")
-	fl.BoolVar(&cf.wrongList, "wrong-list-indices", false, "reject numbered lists that restart at 1 (FastChat's filter_wrong_format)")
-	fl.BoolVar(&cf.reduceRep, "reduce-rep", false, "reject records with a digit repeated 9 times (FastChat's optional_clean --reduce-rep)")
-	fl.BoolVar(&cf.dropRefusals, "drop-refusals", false, `reject records whose gpt turns contain a refusal phrase ("As an AI language model...")`)
+	fl.BoolVar(&cf.opts.WrongListIndices, "wrong-list-indices", false, "reject numbered lists that restart at 1 (FastChat's filter_wrong_format)")
+	fl.BoolVar(&cf.opts.ReduceRepetition, "reduce-rep", false, "reject records with a digit repeated 9 times (FastChat's optional_clean --reduce-rep)")
+	fl.BoolVar(&cf.opts.DropRefusals, "drop-refusals", false, `reject records whose gpt turns contain a refusal phrase ("As an AI language model...")`)
 	fl.StringVar(&cf.refusalPhrases, "refusal-phrases", "", "file of refusal phrases, one per line, replacing the built-in list")
 	fl.StringVar(&cf.keepLang, "keep-lang", "", "keep only these languages (ISO 639-1, comma-separated; 'unknown' allowed)")
 	fl.StringVar(&cf.skipLang, "skip-lang", "", "reject these languages (ISO 639-1, comma-separated)")
-	fl.StringVar(&cf.unknownLang, "unknown-lang", "", "keep or skip conversations of unknown language (default: as FastChat, unknown is a language like any other)")
+	fl.StringVar(&cf.lang.Unknown, "unknown-lang", "", "keep or skip conversations of unknown language (default: as FastChat, unknown is a language like any other)")
 	fl.StringVar(&cf.languages, "languages", "", "candidate languages for detection (ISO 639-1, comma-separated; \"common\": 24 languages common in ShareGPT, twice as fast; default all 75)")
-	fl.IntVar(&cf.langBytes, "lang-bytes", 2048, "bytes of human prose examined per conversation")
-	fl.Float64Var(&cf.langMinConf, "lang-min-confidence", 0, "below this confidence (0-1) the language is 'unknown'")
-	fl.BoolVar(&cf.langHigh, "lang-high-accuracy", false, "lingua's high-accuracy mode (up to 1.8 GB of memory)")
-	fl.BoolVar(&cf.tagLang, "tag-lang", false, "write the detected language into a 'lang' field instead of filtering")
+	fl.IntVar(&cf.lang.Bytes, "lang-bytes", 2048, "bytes of human prose examined per conversation")
+	fl.Float64Var(&cf.lang.MinConfidence, "lang-min-confidence", 0, "below this confidence (0-1) the language is 'unknown'")
+	fl.BoolVar(&cf.lang.HighAccuracy, "lang-high-accuracy", false, "lingua's high-accuracy mode (up to 1.8 GB of memory)")
+	fl.BoolVar(&cf.lang.Tag, "tag-lang", false, "write the detected language into a 'lang' field instead of filtering")
 	return c
 }
 
 func (cf *cleanFlags) options() (clean.Options, error) {
-	var opts clean.Options
+	opts := cf.opts
 	disabled, err := clean.ParseDisabled(cf.disable)
 	if err != nil {
 		return opts, err
@@ -112,14 +105,13 @@ func (cf *cleanFlags) options() (clean.Options, error) {
 			return opts, err
 		}
 	}
-	opts.WrongListIndices, opts.ReduceRepetition, opts.DropRefusals = cf.wrongList, cf.reduceRep, cf.dropRefusals
-	if cf.keepLang == "" && cf.skipLang == "" && !cf.tagLang {
-		if cf.languages != "" || cf.unknownLang != "" {
+	if cf.keepLang == "" && cf.skipLang == "" && !cf.lang.Tag {
+		if cf.languages != "" || cf.lang.Unknown != "" {
 			return opts, fmt.Errorf("--languages and --unknown-lang need --keep-lang, --skip-lang or --tag-lang")
 		}
 		return opts, nil
 	}
-	lo := clean.LanguageOptions{Unknown: cf.unknownLang, Bytes: cf.langBytes, MinConfidence: cf.langMinConf, HighAccuracy: cf.langHigh, Tag: cf.tagLang}
+	lo := cf.lang
 	if lo.Keep, err = lang.Parse(cf.keepLang); err != nil {
 		return opts, err
 	}
