@@ -155,10 +155,10 @@ func (a *Augmenter) connect(ctx context.Context) error {
 		base := strings.TrimRight(specs[0].URL, "/")
 		models, err := a.client.listModels(ctx, base)
 		if err != nil {
-			return fmt.Errorf("no --model given and the server's model list could not be read: %w", err)
+			return fmt.Errorf("%w and the server's model list could not be read: %w", pipeline.MentionOptionsf("no {model} given"), err)
 		}
 		if len(models) == 0 {
-			return fmt.Errorf("no --model given and GET %s lists no model", a.client.shownURL(joinURL(base, modelsPath)))
+			return pipeline.MentionOptionsf("no {model} given and GET %s lists no model", a.client.shownURL(joinURL(base, modelsPath)))
 		}
 		a.opts.Model = models[0]
 		return nil

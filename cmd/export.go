@@ -3,9 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -163,64 +161,21 @@ indent=2, as FastChat writes them).`,
 // and X_test.json next to -o X.json, or to the one input.
 func exportRatio(ctx context.Context, f *ioFlags, args []string, ratio float64, seed uint32, ios *IOStreams) error {
 	name := f.output
-	inputs := append(slices.Clone(f.inputs), args...)
-	if name == "" {
+	if inputs := append(slices.Clone(f.inputs), args...); name == "" {
 		if len(inputs) != 1 || inputs[0] == "-" {
 			return usageError(fmt.Errorf("--ratio names its files after the input (X.json -> X_train.json): give one input file, or -o X.json"))
 		}
 		name = inputs[0]
 	}
-	ext := filepath.Ext(name)
-	base := strings.TrimSuffix(name, ext)
-	if ext == "" {
-		ext = ".json"
-	}
-	train, test := base+"_train"+ext, base+"_test"+ext
+	train, test := hfdataset.TrainTestFiles(name)
 	f.output = ""
 	job, err := f.job("export", args, ios)
 	if err != nil {
 		return err
 	}
-	job.OtherFiles = []string{train, test}
-	if err := job.CheckOutputs(); err != nil {
-		return err
-	}
-	ex, err := hfdataset.NewExporter(hfdataset.ExportOptions{SplitRatio: ratio, Seed: seed})
+	rep, err := hfdataset.TrainTest(ctx, job, hfdataset.TrainTestOptions{Train: train, Test: test, Ratio: ratio, Seed: seed},
+		func(ctx context.Context, job *pipeline.Job) (*pipeline.Report, error) { return f.run(ctx, job, ios) })
 	if err != nil {
-		return usageError(err)
-	}
-	defer ex.Close()
-	job.Sink = ex
-	reg := registry()
-	var tw, sw *pipeline.FileWriter
-	job.Finish = func(rep *pipeline.Report) error {
-		if tw, err = reg.Create(train, ios.Out, job.Write); err != nil {
-			return err
-		}
-		if sw, err = reg.Create(test, ios.Out, job.Write); err != nil {
-			tw.Abort()
-			return err
-		}
-		nTrain, nTest, err := ex.FinishFiles(ctx, tw, sw)
-		if err != nil {
-			return err
-		}
-		rep.Extra = map[string]any{"train": train, "test": test, "train_records": nTrain, "test_records": nTest}
-		return nil
-	}
-	rep, err := f.run(ctx, job, ios)
-	if err != nil {
-		if tw != nil {
-			tw.Abort()
-			sw.Abort()
-		}
-		return err
-	}
-	if err := tw.Commit(); err != nil {
-		sw.Abort()
-		return err
-	}
-	if err := sw.Commit(); err != nil {
 		return err
 	}
 	if !f.quiet {

@@ -108,7 +108,7 @@ func Execute(ctx context.Context, ios *IOStreams, args []string) int {
 	switch {
 	case errors.As(err, &ee):
 		code = ee.code
-	case errors.As(err, &ie), errors.As(err, &oe), errors.As(err, &opt):
+	case errors.As(err, &ie), errors.As(err, &oe), errors.As(err, &opt) && opt.Usage():
 		code = ExitInputError
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(ios.ErrOut, "sharegpt: interrupted; no output was written")

@@ -247,7 +247,7 @@ func LoadDecisions(r io.Reader, name string) (*Decisions, error) {
 // any other input would get another record's decision.
 func (dec *Decisions) Check(rep *pipeline.Report) error {
 	if n := rep.RecordsIn + rep.OtherShards; n != dec.Rows {
-		return fmt.Errorf("dedup --decisions: the input has %d records, the merged state had %d: not the input the shards signed", n, dec.Rows)
+		return pipeline.OptionErrorf("dedup {decisions}: the input has %d records, the merged state had %d: not the input the shards signed", n, dec.Rows)
 	}
 	return nil
 }

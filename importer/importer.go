@@ -79,21 +79,21 @@ func New(o Options) (*Importer, error) {
 		o.From = FromAuto
 	}
 	if !slices.Contains(Froms, o.From) {
-		return nil, fmt.Errorf("--from %q: want one of %s", o.From, strings.Join(Froms, ", "))
+		return nil, pipeline.OptionErrorf("{from} %q: want one of %s", o.From, strings.Join(Froms, ", "))
 	}
 	switch o.Branches {
 	case "":
 		o.Branches = BranchesActive
 	case BranchesActive, BranchesAll, BranchesLongest:
 	default:
-		return nil, fmt.Errorf("--branches %q: want active, all or longest", o.Branches)
+		return nil, pipeline.OptionErrorf("{branches} %q: want active, all or longest", o.Branches)
 	}
 	switch o.Tools {
 	case "":
 		o.Tools = "keep"
 	case "keep", "drop":
 	default:
-		return nil, fmt.Errorf("--tools %q: want keep or drop", o.Tools)
+		return nil, pipeline.OptionErrorf("{tools} %q: want keep or drop", o.Tools)
 	}
 	if o.Log == nil {
 		o.Log = io.Discard

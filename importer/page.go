@@ -56,7 +56,7 @@ func (s *pageSource) load() error {
 		return err
 	}
 	if int64(len(data)) > s.max {
-		return fmt.Errorf("the page is over %d bytes (--max-record-bytes)", s.max)
+		return pipeline.OptionErrorf("the page is over %d bytes ({max-record-bytes})", s.max)
 	}
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(data))
 	if err != nil {

@@ -42,7 +42,7 @@ func (im *Importer) Formats() []pipeline.Format {
 			head, _ := br.Peek(sniffBytes)
 			from, why := Sniff(head)
 			if from == "" {
-				return &errSource{name: n, err: fmt.Errorf("cannot tell the export format (%s); name it with --from", why)}
+				return &errSource{name: n, err: pipeline.OptionErrorf("cannot tell the export format (%s); name it with {from}", why)}
 			}
 			fmt.Fprintf(im.o.Log, "import: %s: --from auto chose %s (%s)\n", n, from, why)
 			for _, f := range fs {

@@ -12,18 +12,32 @@ import (
 // command-line flags and the command line still names its own.
 type OptionError struct {
 	bare, flags string
+	usage       bool
 }
 
 var optionName = regexp.MustCompile(`\{([a-z][a-z0-9-]*)\}`)
 
 // OptionErrorf formats an OptionError; only the format's braces name
 // options, never the arguments'.
+// The error is a usage error: an option's value is wrong.
 func OptionErrorf(format string, args ...any) *OptionError {
+	e := MentionOptionsf(format, args...)
+	e.usage = true
+	return e
+}
+
+// MentionOptionsf formats an error that names options (a hint on what to
+// set) but is not a usage error: the run failed for another reason.
+func MentionOptionsf(format string, args ...any) *OptionError {
 	return &OptionError{
 		bare:  fmt.Sprintf(optionName.ReplaceAllString(format, "$1"), args...),
 		flags: fmt.Sprintf(optionName.ReplaceAllString(format, "--$1"), args...),
 	}
 }
+
+// Usage reports whether the error is an option with a wrong value (exit
+// status 2 on the command line) rather than a hint.
+func (e *OptionError) Usage() bool { return e.usage }
 
 func (e *OptionError) Error() string { return e.bare }
 

@@ -114,7 +114,7 @@ func OpenTable(o TableOptions) (*TableSink, error) {
 				return nil, err
 			}
 		} else if !ok {
-			return nil, fmt.Errorf("%s: not a table format (want .parquet, .arrow or .arrows, or --output-format)", o.Path)
+			return nil, pipeline.OptionErrorf("%s: not a table format (want .parquet, .arrow or .arrows, or {output-format})", o.Path)
 		}
 		w, err := columnar.Create(o.Path, Schema(), columnar.Options{
 			Format:       f,
