@@ -33,7 +33,7 @@ test:
 # ordered parallel runner, dedup's spill and shards, augment's request
 # pool, the parallel writers); -short skips the long oracle sweeps.
 race:
-	$(GO) test -race -short ./pipeline ./dedup ./augment/... ./clean ./split ./internal/columnar ./internal/hfdataset
+	$(GO) test -race -short ./pipeline ./dedup ./augment/... ./clean ./split ./validate ./internal/columnar ./internal/hfdataset
 
 # Benchmarks: go test -bench, clean on 5,000 raw conversations, convert,
 # validate and stats (scripts/bench.sh), then the whole chain at 1/4, 1/2
