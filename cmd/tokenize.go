@@ -80,6 +80,9 @@ gpt turn), truncated-away (no reply token within --max-length).`,
 			if err != nil {
 				return usageError(err)
 			}
+			if hfDisk != "" || hfHub != "" {
+				f.output = "" // the folder is the output
+			}
 			job, err := f.job("tokenize", args, ios)
 			if err != nil {
 				return err

@@ -18,14 +18,32 @@ import (
 	"github.com/sharegpt/sharegpt/internal/oracle"
 )
 
-// Dir is the readers' folder relative to a package directory.
-const Dir = "../scripts/readers"
+// dir is the readers' folder: scripts/readers at the root of the module
+// holding the test's package (found by walking up to go.mod, so that a
+// package at any depth finds it).
+func dir(t testing.TB) string {
+	t.Helper()
+	d, err := filepath.Abs(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return filepath.Join(d, "scripts", "readers")
+		}
+		parent := filepath.Dir(d)
+		if parent == d {
+			t.Fatal("readertest: no go.mod above the test's directory")
+		}
+		d = parent
+	}
+}
 
 // Need skips (or, in CI, fails) t when the readers are not installed.
 func Need(t testing.TB) {
 	t.Helper()
 	missing := func(msg string) { t.Helper(); oracle.Missing(t, "%s", msg) }
-	if _, err := os.Stat(filepath.Join(Dir, "node_modules", "@duckdb", "node-api")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir(t), "node_modules", "@duckdb", "node-api")); err != nil {
 		missing("independent readers not installed: run scripts/install-readers.sh (needs node and npm)")
 	}
 	if _, err := exec.LookPath("node"); err != nil {
@@ -37,7 +55,7 @@ func Need(t testing.TB) {
 // with extra arguments over files, and returns one JSON text per row.
 func Read(t testing.TB, mode string, extra []string, files ...string) []string {
 	t.Helper()
-	args := append([]string{filepath.Join(Dir, "read.mjs"), mode}, extra...)
+	args := append([]string{filepath.Join(dir(t), "read.mjs"), mode}, extra...)
 	for _, f := range files {
 		abs, err := filepath.Abs(f)
 		if err != nil {
