@@ -71,12 +71,12 @@ func FuzzPageReader(f *testing.F) {
 	f.Add([]byte(`<script>x.enqueue("[{\"_1\":2},\"mapping\",{}]\n");</script>`))
 	f.Add([]byte(`<script id="__NEXT_DATA__">{"props":{"pageProps":{"serverResponse":{"data":{"mapping":{}}}}}}</script>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		DecodeTurboStream(data)
+		DecodeTurboStream(data, 1<<20)
 		doc, err := goquery.NewDocumentFromReader(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
-		ReadPage(doc, "fuzz")
+		ReadPage(doc, "fuzz", 1<<20)
 		for _, export := range []bool{false, true} {
 			src := newPageSource(strings.NewReader(string(data)), "fuzz.html", 1<<20, export)
 			for range 100 {

@@ -112,6 +112,10 @@ func (im *Importer) Prepare(job *pipeline.Job) {
 	}
 	job.Registry = pipeline.NewRegistry(formats...)
 	job.Read.Format = im.o.From
+	im.stage.maxOut = job.Read.MaxRecordBytes
+	if im.stage.maxOut <= 0 {
+		im.stage.maxOut = pipeline.DefaultMaxRecordBytes
+	}
 	job.Stages = []pipeline.Stage{im.Stage()}
 	job.Finish = func(rep *pipeline.Report) error {
 		rep.Stage(StageName).Details = im.Details()
@@ -154,7 +158,7 @@ const (
 )
 
 func carrier(format string, raw []byte) *pipeline.Record {
-	r := pipeline.NewRecord("", nil)
+	r := pipeline.NewRecordWithoutID(nil) // --shard places it by its content
 	r.SetStringField(fieldFormat, format)
 	r.SetField(fieldSource, raw)
 	return r
@@ -180,7 +184,10 @@ func reject(reason pipeline.Reason, field, format string, args ...any) *rejectio
 
 // stage converts carriers; it keeps no state across records but counts.
 type stage struct {
-	o                               Options
+	o Options
+	// maxOut bounds the bytes of text one conversation's records may
+	// hold together (--branches all writes a path per leaf).
+	maxOut                          int64
 	records, branches, branchPoints atomic.Int64
 	toolTurns, toolsDropped, images atomic.Int64
 	systemTurns, reasoning, hidden  atomic.Int64
@@ -205,6 +212,9 @@ func (s *stage) Process(_ context.Context, rec *pipeline.Record, out *pipeline.O
 	_, index := out.Origin()
 	c := &counts{}
 	cv, id, rj := s.convert(format, raw, index, c)
+	if rj == nil && cv != nil && cv.ready == nil {
+		rj = s.checkPaths(cv)
+	}
 	if rj == nil && cv != nil {
 		recs := []*pipeline.Record{cv.ready}
 		if cv.ready == nil {
@@ -231,6 +241,23 @@ func (s *stage) Process(_ context.Context, rec *pipeline.Record, out *pipeline.O
 	r := rec.Clone()
 	r.SetID(id)
 	out.Reject(r, rj.reason, fmt.Sprintf("conversation %d (id %s): %s", index, id, rj.Error()))
+	return nil
+}
+
+// checkPaths refuses a conversation whose paths would hold more text
+// together than maxOut bytes: every branch of a long conversation with a
+// regenerated answer under each prompt repeats the whole start, so a 1 MB
+// export can stand for hundreds of MB of records.
+func (s *stage) checkPaths(cv *conv) *rejection {
+	var total int64
+	for _, p := range cv.paths {
+		for _, m := range p {
+			total += int64(len(m.value)+len(m.reasoning)) + 32
+		}
+		if s.maxOut > 0 && total > s.maxOut {
+			return reject(pipeline.ReasonTooLarge, "", "its %d paths hold over %d bytes of text together, the record size limit: import it with the active or longest branch, or raise the limit", len(cv.paths), s.maxOut)
+		}
+	}
 	return nil
 }
 

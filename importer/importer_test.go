@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -34,6 +35,12 @@ type result struct {
 // run imports files through a pipeline job, as the command does.
 func run(t *testing.T, o Options, files ...string) result {
 	t.Helper()
+	return runLimit(t, o, 0, files...)
+}
+
+// runLimit is run with a record size limit (0: the default).
+func runLimit(t *testing.T, o Options, maxRecordBytes int64, files ...string) result {
+	t.Helper()
 	var log bytes.Buffer
 	o.Log = &log
 	im, err := New(o)
@@ -49,6 +56,7 @@ func run(t *testing.T, o Options, files ...string) result {
 		Sink:        &out,
 		RejectsPath: filepath.Join(dir, "rejects.jsonl"),
 		Workers:     2,
+		Read:        pipeline.ReadOptions{MaxRecordBytes: maxRecordBytes},
 	}
 	im.Prepare(job)
 	rep, err := job.Run(context.Background())
@@ -525,7 +533,7 @@ func TestSniff(t *testing.T) {
 
 func TestTurboStream(t *testing.T) {
 	// Root object {"a": [1, "x"], "b": null, "c": <same as a>}.
-	v, err := DecodeTurboStream([]byte(`[{"_1":2,"_5":-5,"_6":2},"a",[3,4],1,"x","b","c"]`))
+	v, err := DecodeTurboStream([]byte(`[{"_1":2,"_5":-5,"_6":2},"a",[3,4],1,"x","b","c"]`), 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -534,7 +542,7 @@ func TestTurboStream(t *testing.T) {
 		t.Errorf("decoded %s", got)
 	}
 	for _, bad := range []string{`[]`, `[[0]]`, `[{"_9":0}]`, `[{"_0":1},"k"]`, `[{"x":1}]`, `[[-99]]`, `{}`} {
-		if _, err := DecodeTurboStream([]byte(bad)); err == nil {
+		if _, err := DecodeTurboStream([]byte(bad), 1<<20); err == nil {
 			t.Errorf("%s: no error", bad)
 		}
 	}
@@ -614,5 +622,52 @@ func TestOptions(t *testing.T) {
 		if _, err := New(o); err == nil {
 			t.Errorf("%+v: no error", o)
 		}
+	}
+}
+
+// TestBranchesBounded checks that --branches all refuses, as too-large, a
+// conversation whose paths together hold more text than the record limit
+// (a chain of prompts, each with a regenerated answer: every path repeats
+// the whole start), instead of building them all, and that the active
+// branch of the same conversation imports.
+func TestBranchesBounded(t *testing.T) {
+	const prompts = 400
+	mapping := map[string]any{"root": map[string]any{"id": "root", "children": []string{"u0"}}}
+	parent := "root"
+	for i := range prompts {
+		u, a, b := fmt.Sprintf("u%d", i), fmt.Sprintf("a%d", i), fmt.Sprintf("b%d", i)
+		next := []string{}
+		if i+1 < prompts {
+			next = []string{fmt.Sprintf("u%d", i+1)}
+		}
+		msg := func(id, role, text string) map[string]any {
+			return map[string]any{"id": id, "author": map[string]any{"role": role},
+				"content": map[string]any{"content_type": "text", "parts": []string{text}}}
+		}
+		mapping[u] = map[string]any{"id": u, "parent": parent, "children": []string{a, b}, "message": msg(u, "user", strings.Repeat("question ", 20))}
+		mapping[a] = map[string]any{"id": a, "parent": u, "children": next, "message": msg(a, "assistant", strings.Repeat("answer ", 20))}
+		mapping[b] = map[string]any{"id": b, "parent": u, "children": []string{}, "message": msg(b, "assistant", "regenerated")}
+		parent = a
+	}
+	conv := map[string]any{"id": "spine", "title": "t", "mapping": mapping, "current_node": fmt.Sprintf("a%d", prompts-1)}
+	data, err := json.Marshal([]any{conv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "spine.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// 401 paths of up to 800 turns: about 30 MB of text, over the 1 MB limit.
+	res := runLimit(t, Options{From: FromChatGPT, Branches: BranchesAll}, 1<<20, path)
+	if len(res.recs) != 0 || res.rep.Rejected != 1 {
+		t.Fatalf("--branches all: %d records, %d rejected; want the conversation rejected", len(res.recs), res.rep.Rejected)
+	}
+	if n := res.rep.Stage(StageName).Rejected[pipeline.ReasonTooLarge]; n != 1 {
+		t.Errorf("rejects %v, want one too-large", res.rep.Stage(StageName).Rejected)
+	}
+	res = runLimit(t, Options{From: FromChatGPT}, 1<<20, path)
+	if len(res.recs) != 1 || len(res.recs[0].Conversations) != 2*prompts {
+		t.Errorf("--branches active: %d records", len(res.recs))
 	}
 }

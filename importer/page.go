@@ -70,7 +70,7 @@ func (s *pageSource) load() error {
 		s.inner = newJSONSource(strings.NewReader(js), s.name, FromChatGPT, "", s.max)
 		return nil
 	}
-	found, err := ReadPage(doc, pageID(s.name))
+	found, err := ReadPage(doc, pageID(s.name), s.max)
 	if err != nil {
 		return err
 	}
@@ -115,8 +115,8 @@ type Found struct {
 // ReadPage finds the conversation of a saved page: a 2023-24 share page's
 // __NEXT_DATA__, a 2025 share page's turbo-stream, else the DOM of a
 // ChatGPT, Claude or Gemini page. id names a conversation read from the
-// DOM.
-func ReadPage(doc *goquery.Document, id string) ([]Found, error) {
+// DOM; limit bounds the bytes a turbo-stream payload may expand to.
+func ReadPage(doc *goquery.Document, id string, limit int64) ([]Found, error) {
 	if nd := doc.Find("script#__NEXT_DATA__"); nd.Length() > 0 {
 		var next struct {
 			Props struct {
@@ -142,7 +142,7 @@ func ReadPage(doc *goquery.Document, id string) ([]Found, error) {
 	})
 	if stream.Len() > 0 {
 		first, _, _ := strings.Cut(stream.String(), "\n")
-		v, err := DecodeTurboStream([]byte(first))
+		v, err := DecodeTurboStream([]byte(first), limit)
 		if err != nil {
 			return nil, fmt.Errorf("turbo-stream payload: %v", err)
 		}

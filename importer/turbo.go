@@ -27,8 +27,11 @@ const (
 // indices; negative indices are null, undefined, NaN and the like; an
 // array starting with a string tag is a typed value (["D", ms] a date,
 // ["P", id] a promise...). Numbers stay json.Number. A value is decoded
-// once however often it is referenced; a reference cycle is an error.
-func DecodeTurboStream(line []byte) (any, error) {
+// once however often it is referenced; a reference cycle is an error, and
+// so is a payload whose value, written out with every reference expanded,
+// would pass limit bytes (values shared along many paths grow
+// exponentially: a 1 KB payload can stand for 2^60 values).
+func DecodeTurboStream(line []byte, limit int64) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.UseNumber()
 	var flat []any
@@ -38,14 +41,27 @@ func DecodeTurboStream(line []byte) (any, error) {
 	if len(flat) == 0 {
 		return nil, fmt.Errorf("empty payload")
 	}
-	h := &hydrator{flat: flat, done: make([]bool, len(flat)), busy: make([]bool, len(flat)), vals: make([]any, len(flat))}
-	return h.value(0, 0)
+	h := &hydrator{flat: flat, done: make([]bool, len(flat)), busy: make([]bool, len(flat)), vals: make([]any, len(flat)),
+		sizes: make([]int64, len(flat)), limit: limit}
+	v, err := h.value(0, 0)
+	if err != nil {
+		return nil, err
+	}
+	if h.sizes[0] > limit {
+		return nil, fmt.Errorf("the payload expands to over %d bytes", limit)
+	}
+	return v, nil
 }
 
 type hydrator struct {
 	flat       []any
 	done, busy []bool
 	vals       []any
+	// sizes[i] bounds the bytes of value i written out with every
+	// reference expanded (saturating at limit+1).
+	sizes []int64
+	limit int64
+	size  int64 // of the value being built
 }
 
 func (h *hydrator) value(i int, depth int) (any, error) {
@@ -69,13 +85,35 @@ func (h *hydrator) value(i int, depth int) (any, error) {
 		return nil, fmt.Errorf("nested deeper than 512 levels")
 	}
 	h.busy[i] = true
+	outer := h.size
+	h.size = 0
 	v, err := h.build(h.flat[i], depth)
+	size := h.size
+	h.size = outer
 	h.busy[i] = false
 	if err != nil {
 		return nil, err
 	}
-	h.done[i], h.vals[i] = true, v
+	h.done[i], h.vals[i], h.sizes[i] = true, v, size
 	return v, nil
+}
+
+// add counts n more bytes of the value being built, refusing it once it
+// passes the limit.
+func (h *hydrator) add(n int64) error {
+	h.size += n
+	if h.size > h.limit {
+		return fmt.Errorf("the payload expands to over %d bytes", h.limit)
+	}
+	return nil
+}
+
+// ref counts a reference to value i, written out whole where it is used.
+func (h *hydrator) ref(i int) error {
+	if i < 0 {
+		return h.add(4)
+	}
+	return h.add(h.sizes[i] + 1)
 }
 
 func (h *hydrator) index(v any) (int, error) {
@@ -114,6 +152,12 @@ func (h *hydrator) build(raw any, depth int) (any, error) {
 			if err != nil {
 				return nil, err
 			}
+			if err := h.add(int64(len(key)) + 3); err != nil {
+				return nil, err
+			}
+			if err := h.ref(vi); err != nil {
+				return nil, err
+			}
 			obj[key] = v
 		}
 		return obj, nil
@@ -138,10 +182,16 @@ func (h *hydrator) build(raw any, depth int) (any, error) {
 			if arr[j], err = h.value(vi, depth+1); err != nil {
 				return nil, err
 			}
+			if err := h.ref(vi); err != nil {
+				return nil, err
+			}
 		}
 		return arr, nil
 	}
-	return raw, nil // string, number, bool, null
+	if str, ok := raw.(string); ok {
+		return raw, h.add(int64(len(str)) + 2)
+	}
+	return raw, h.add(8) // number, bool, null
 }
 
 func sortedKeys(m map[string]any) []string {

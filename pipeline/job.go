@@ -207,7 +207,7 @@ func (j *Job) Run(ctx context.Context) (*Report, error) {
 		rep.BytesOut = fw.Bytes()
 	}
 	if j.ReportPath != "" {
-		if err := writeReport(j.ReportPath, rep); err != nil {
+		if err := writeReport(j.ReportPath, j.Stdout, rep); err != nil {
 			return rep, err
 		}
 	}
@@ -233,16 +233,12 @@ func (j *Job) open() ([]Source, error) {
 	return sources, nil
 }
 
-func writeReport(path string, rep *Report) error {
-	f, err := CreateAtomic(path)
-	if err != nil {
+// writeReport writes the JSON report to path, "-" being stdout.
+func writeReport(path string, stdout io.Writer, rep *Report) error {
+	if err := WriteFileAtomic(path, stdout, rep.WriteJSON); err != nil {
 		return fmt.Errorf("report %s: %w", path, err)
 	}
-	if err := rep.WriteJSON(f); err != nil {
-		f.Abort()
-		return fmt.Errorf("report %s: %w", path, err)
-	}
-	return f.Commit()
+	return nil
 }
 
 type discard struct{}

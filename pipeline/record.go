@@ -59,6 +59,13 @@ func NewRecord(id string, turns []Turn) *Record {
 	return &Record{ID: id, Conversations: turns, idPos: 0, convPos: 1}
 }
 
+// NewRecordWithoutID returns a record with no id member, written as
+// {"conversations": [...]} followed by any fields set later; --shard
+// places it by its content.
+func NewRecordWithoutID(turns []Turn) *Record {
+	return &Record{Conversations: turns, idPos: -1, convPos: 0}
+}
+
 // HasID reports whether the record carries an id member.
 func (r *Record) HasID() bool { return r.idPos >= 0 }
 

@@ -51,7 +51,14 @@ type guarded struct {
 func NewGuard(inputs []string) *Guard {
 	g := &Guard{}
 	for _, in := range inputs {
-		if in == "-" || in == "" {
+		if in == "-" {
+			// stdin redirected from a file (< data.jsonl) is an input too.
+			if fi, err := os.Stdin.Stat(); err == nil && fi.Mode().IsRegular() {
+				g.inputs = append(g.inputs, guarded{name: "stdin", fi: fi})
+			}
+			continue
+		}
+		if in == "" {
 			continue
 		}
 		fi, err := os.Stat(in)
@@ -187,8 +194,15 @@ func within(path, dir string) bool {
 // stdout, may be shared: records and rejects can both go there).
 func CheckDistinct(paths ...string) error {
 	seen := map[string]string{}
+	stdout := 0
 	for _, p := range paths {
-		if p == "" || p == "-" {
+		if p == "-" {
+			if stdout++; stdout > 1 {
+				return &OutputError{"-", "stdout is named for two outputs (records, rejects, report...): name a file for all but one"}
+			}
+			continue
+		}
+		if p == "" {
 			continue
 		}
 		key, err := filepath.Abs(p)
