@@ -236,6 +236,10 @@ func (e encoder) text(dst []byte, t *Turn, depth int) []byte {
 	return append(dst, ']')
 }
 
+// AppendTurnValue appends a turn's "value" as the writers write it,
+// compact: its string, or its list of content parts (see Turn.Parts).
+func AppendTurnValue(dst []byte, t *Turn) []byte { return encoder{}.text(dst, t, 0) }
+
 // nonTextParts returns the parts of a valid list of content parts whose
 // "type" is not "text".
 func nonTextParts(parts []byte) [][]byte {

@@ -658,6 +658,9 @@ func (c *recordColumns) appendTurns(dst []byte, row int, special []turnLayout) [
 		}
 		value := func(b []byte) []byte {
 			b = append(b, `"value":`...)
+			if tl != nil && len(tl.Value) > 0 {
+				return append(b, tl.Value...) // a list of content parts
+			}
 			if c.value.IsNull(j) {
 				return append(b, "null"...)
 			}

@@ -484,7 +484,7 @@ func scanLayout(rec *pipeline.Record, scratch *[]byte) layoutInfo {
 	turns := make([]pipeline.Turn, len(rec.Conversations))
 	for i := range rec.Conversations {
 		t := rec.Conversations[i] // copies the turn's member order
-		t.From, t.Value, t.Fields = "", "", nil
+		t.From, t.Value, t.Fields, t.Parts = "", "", nil, nil
 		turns[i] = t
 	}
 	c.Conversations = turns
@@ -544,7 +544,7 @@ func (l layoutInfo) turnsSpecial(rec *pipeline.Record) bool {
 		return true
 	}
 	for i := range rec.Conversations {
-		if len(rec.Conversations[i].Fields) > 0 {
+		if len(rec.Conversations[i].Fields) > 0 || rec.Conversations[i].Parts != nil {
 			return true
 		}
 	}
@@ -563,6 +563,9 @@ type turnLayout struct {
 	Index      int             `json:"index"`
 	ValueFirst bool            `json:"value_first,omitempty"`
 	Fields     json.RawMessage `json:"fields,omitempty"` // an object
+	// Value is the turn's value when it is a list of content parts (the
+	// value column holds their text, for other readers).
+	Value json.RawMessage `json:"value,omitempty"`
 }
 
 func (l layoutInfo) appendJSON(dst []byte, rec *pipeline.Record, order bool) []byte {
@@ -584,10 +587,13 @@ func (l layoutInfo) appendJSON(dst []byte, rec *pipeline.Record, order bool) []b
 	for i := range rec.Conversations {
 		t := &rec.Conversations[i]
 		vf := l.valueFirst != nil && l.valueFirst[i]
-		if !vf && len(t.Fields) == 0 {
+		if !vf && len(t.Fields) == 0 && t.Parts == nil {
 			continue
 		}
 		tl := turnLayout{Index: i, ValueFirst: vf}
+		if t.Parts != nil {
+			tl.Value = pipeline.AppendTurnValue(nil, t)
+		}
 		if len(t.Fields) > 0 {
 			b := []byte{'{'}
 			for j, f := range t.Fields {

@@ -62,6 +62,8 @@ func TestRoundTripShapes(t *testing.T) {
 		{"turn members", `{"id":"a","conversations":[{"from":"human","value":"v","weight":0,"name":"n"}]}`, true, false},
 		{"unicode and escapes", `{"id":"é\u0001","conversations":[{"from":"hu\"man","value":"😀\n\t\\"}],"extra":"not ours"}`, false, true},
 		{"field named like a column", `{"id":"a","conversations":[],"_layout":{"x":1},"extra":[1]}`, false, true},
+		{"content parts with an image", `{"id":"a","conversations":[{"from":"human","value":[{"type":"text","text":"What is this?"},{"type":"image_url","image_url":{"url":"http://x/y.png"}}]},{"from":"gpt","value":"A cat."}]}`, true, false},
+		{"content parts, value before from", `{"id":"a","conversations":[{"value":[{"type":"text","text":"a"},{"type":"text","text":"b"}],"from":"human","w":1}]}`, true, false},
 	}
 	dir := t.TempDir()
 	for _, tc := range cases {
