@@ -91,6 +91,7 @@ shard then filters its part with the decisions (--decisions FILE -o OUT).`,
 			job.Protect = append(slices.Clone(against), decisions)
 			switch {
 			case signatures != "":
+				job.Output = "" // pass 1 writes the state, no records
 				job.OtherFiles = []string{signatures}
 				return dedup.SignShard(c.Context(), opt, job, signatures)
 			case decisions != "":

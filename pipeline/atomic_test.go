@@ -220,8 +220,11 @@ func TestGuard(t *testing.T) {
 	if err := CheckDistinct("a.jsonl", "./a.jsonl"); err == nil {
 		t.Error("CheckDistinct: two spellings of one path passed")
 	}
-	if err := CheckDistinct("-", "-", "", ""); err != nil {
-		t.Errorf("CheckDistinct(stdout twice): %v", err)
+	if err := CheckDistinct("-", "", "", "a.jsonl"); err != nil {
+		t.Errorf("CheckDistinct(stdout once): %v", err)
+	}
+	if err := CheckDistinct("-", "-", ""); err == nil || !strings.Contains(err.Error(), "stdout is named for two outputs") {
+		t.Errorf("CheckDistinct(stdout twice) = %v, want refused", err)
 	}
 }
 
