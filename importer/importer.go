@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/sharegpt/sharegpt/pipeline"
 )
@@ -211,7 +212,14 @@ func (s *stage) Process(_ context.Context, rec *pipeline.Record, out *pipeline.O
 	raw, _ := rec.Field(fieldSource)
 	_, index := out.Origin()
 	c := &counts{}
-	cv, id, rj := s.convert(format, raw, index, c)
+	var cv *conv
+	var id string
+	var rj *rejection
+	if i := invalidUTF8At(raw); i >= 0 {
+		rj = reject(pipeline.ReasonInvalidUTF8, "", "invalid UTF-8 at byte %d of the conversation (as every reader rejects it)", i)
+	} else {
+		cv, id, rj = s.convert(format, raw, index, c)
+	}
 	if rj == nil && cv != nil && cv.ready == nil {
 		rj = s.checkPaths(cv)
 	}
@@ -240,8 +248,29 @@ func (s *stage) Process(_ context.Context, rec *pipeline.Record, out *pipeline.O
 	}
 	r := rec.Clone()
 	r.SetID(id)
+	if rj.reason == pipeline.ReasonInvalidUTF8 {
+		// The rejects file holds the conversation as text, the bad bytes
+		// replaced: as read, it is not JSON any writer can write.
+		r.SetStringField(fieldSource, strings.ToValidUTF8(string(raw), "\uFFFD"))
+	}
 	out.Reject(r, rj.reason, fmt.Sprintf("conversation %d (id %s): %s", index, id, rj.Error()))
 	return nil
+}
+
+// invalidUTF8At returns the offset of the first byte of raw that is not
+// valid UTF-8, or -1. encoding/json would replace it with U+FFFD unseen.
+func invalidUTF8At(raw []byte) int {
+	if utf8.Valid(raw) {
+		return -1
+	}
+	for i := 0; i < len(raw); {
+		r, n := utf8.DecodeRune(raw[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
 }
 
 // checkPaths refuses a conversation whose paths would hold more text

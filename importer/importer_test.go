@@ -671,3 +671,21 @@ func TestBranchesBounded(t *testing.T) {
 		t.Errorf("--branches active: %d records", len(res.recs))
 	}
 }
+
+// TestInvalidUTF8Rejected checks that a conversation holding bytes that are
+// not UTF-8 is rejected as invalid-utf8, as every other reader does, rather
+// than imported with the bytes replaced, and that its reject is written.
+func TestInvalidUTF8Rejected(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "bad.json")
+	data := "[{\"instruction\":\"hi \xff there\",\"input\":\"\",\"output\":\"ok\"},{\"instruction\":\"fine\",\"input\":\"\",\"output\":\"yes\"}]"
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := run(t, Options{From: FromAlpaca}, path)
+	if len(res.recs) != 1 || res.recs[0].ID != "alpaca_1" {
+		t.Fatalf("%d records kept, want alpaca_1 only", len(res.recs))
+	}
+	if got := res.rejected()[pipeline.ReasonInvalidUTF8]; got != 1 || len(res.rejects) != 1 {
+		t.Errorf("rejected %v, %d rejects lines; want one invalid-utf8", res.rejected(), len(res.rejects))
+	}
+}
