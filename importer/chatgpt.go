@@ -140,13 +140,7 @@ func (s *stage) chatgpt(raw json.RawMessage, c *counts) (*conv, string, *rejecti
 		if err := json.Unmarshal(vals[i], &n); err != nil {
 			return nil, id, shapeError(field, err)
 		}
-		tn := &tnode{}
-		if n.Parent != nil && *n.Parent != "" {
-			tn.parent, tn.hasParent = *n.Parent, true
-		}
-		if n.Children != nil {
-			tn.children, tn.hasChildren = *n.Children, true
-		}
+		tn := linkNode(n.Parent, n.Children)
 		if n.Message != nil && string(*n.Message) != "null" {
 			var m gptMessage
 			if err := json.Unmarshal(*n.Message, &m); err != nil {

@@ -209,13 +209,7 @@ func (s *stage) openWebUI(raw json.RawMessage, c *counts) (*conv, string, *rejec
 		if err := json.Unmarshal(vals[i], &m); err != nil {
 			return nil, id, shapeError(field, err)
 		}
-		tn := &tnode{}
-		if m.ParentID != nil && *m.ParentID != "" {
-			tn.parent, tn.hasParent = *m.ParentID, true
-		}
-		if m.ChildrenIDs != nil {
-			tn.children, tn.hasChildren = *m.ChildrenIDs, true
-		}
+		tn := linkNode(m.ParentID, m.ChildrenIDs)
 		switch m.Role {
 		case "user":
 			tn.msgs = []*msg{{role: pipeline.RoleHuman, value: m.Content}}

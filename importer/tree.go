@@ -57,6 +57,19 @@ func (t *tree) add(id string, n *tnode) *rejection {
 	return nil
 }
 
+// linkNode makes a tree node from its parent id and children ids as an
+// export gives them: nil (or an empty parent) when absent.
+func linkNode(parent *string, children *[]string) *tnode {
+	tn := &tnode{}
+	if parent != nil && *parent != "" {
+		tn.parent, tn.hasParent = *parent, true
+	}
+	if children != nil {
+		tn.children, tn.hasChildren = *children, true
+	}
+	return tn
+}
+
 // paths returns the paths policy asks for (active: one; all and longest:
 // every root-to-leaf path), the index of the active one among them (-1
 // when it is not a leaf path) and the number of branch points.
