@@ -72,16 +72,20 @@ type Report struct {
 	Inputs    []string `json:"inputs"`
 	RecordsIn int64    `json:"records_in"`
 	// OtherShards counts the input records left to other shards (--shard).
-	OtherShards int64          `json:"other_shards,omitempty"`
-	Kept        int64          `json:"kept"`
-	Rejected    int64          `json:"rejected"`
-	RecordsOut  int64          `json:"records_out"`
-	BytesIn     int64          `json:"bytes_in"`
-	BytesOut    int64          `json:"bytes_out"`
-	Seconds     float64        `json:"seconds"`
-	Stages      []*StageReport `json:"stages"`
-	Extra       map[string]any `json:"extra,omitempty"`
-	start       time.Time
+	OtherShards int64 `json:"other_shards,omitempty"`
+	Kept        int64 `json:"kept"`
+	Rejected    int64 `json:"rejected"`
+	RecordsOut  int64 `json:"records_out"`
+	BytesIn     int64 `json:"bytes_in"`
+	BytesOut    int64 `json:"bytes_out"`
+	// NonTextParts counts the content parts that are not text (images,
+	// audio, files) in the records written: kept in the records, not
+	// seen by the stages that work on text.
+	NonTextParts int64          `json:"non_text_parts,omitempty"`
+	Seconds      float64        `json:"seconds"`
+	Stages       []*StageReport `json:"stages"`
+	Extra        map[string]any `json:"extra,omitempty"`
+	start        time.Time
 }
 
 // Stage returns the report of the named stage, adding it if needed.
@@ -147,6 +151,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	mb := func(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }
 	fmt.Fprintf(&out, "%s: %d records in, %d kept, %d rejected; %d records out; %s in, %s out; %.2fs\n",
 		r.Command, r.RecordsIn, r.Kept, r.Rejected, r.RecordsOut, mb(r.BytesIn), mb(r.BytesOut), r.Seconds)
+	if r.NonTextParts > 0 {
+		fmt.Fprintf(&out, "%s: %d content parts that are not text (images, audio, files) kept in the records written\n", r.Command, r.NonTextParts)
+	}
 	_, err := w.Write(out.Bytes())
 	return err
 }

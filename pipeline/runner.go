@@ -440,6 +440,9 @@ func (r *Runner) finish(ctx context.Context, rep *Report, b *batch, split int, o
 			rep.Rejected++
 		}
 		for _, rec := range it.recs {
+			for i := range rec.Conversations {
+				rep.NonTextParts += int64(rec.Conversations[i].NonText)
+			}
 			if err := r.Out.Write(rec); err != nil {
 				return err
 			}
