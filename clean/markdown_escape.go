@@ -53,6 +53,8 @@ func escapesLT(b, k []byte, i int) bool {
 		return markupDeclAt(b[i:])
 	case isASCIILetter(c):
 		return openTagEnd(b, i) > 0 || autolinkAt(b[i:])
+	case isAlnum(c) || bytes.IndexByte([]byte(".#$%&'*+=^_`{|}~-"), c) >= 0:
+		return autolinkAt(b[i:]) // an e-mail autolink: <0@0>
 	}
 	return false
 }
@@ -159,7 +161,7 @@ func markupDeclAt(b []byte) bool {
 	case bytes.HasPrefix(b, []byte("<![CDATA[")):
 		return bytes.Contains(b[9:], []byte("]]>"))
 	case bytes.HasPrefix(b, []byte("<?")):
-		return bytes.Contains(b[2:], []byte("?>"))
+		return bytes.Contains(b[1:], []byte("?>")) // goldmark reads "<?>" as one
 	case len(b) > 2 && b[1] == '!' && isASCIILetter(b[2]):
 		return bytes.IndexByte(b[3:], '>') >= 0
 	}
