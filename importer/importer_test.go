@@ -689,3 +689,44 @@ func TestInvalidUTF8Rejected(t *testing.T) {
 		t.Errorf("rejected %v, %d rejects lines; want one invalid-utf8", res.rejected(), len(res.rejects))
 	}
 }
+
+// TestChildrenListShort checks that a node naming a parent whose children
+// list omits it still belongs to the tree, the same way in every branch
+// mode, and that a child listed under a node it does not name as its
+// parent is a bad tree.
+func TestChildrenListShort(t *testing.T) {
+	msg := func(id, role, text string) map[string]any {
+		return map[string]any{"id": id, "author": map[string]any{"role": role},
+			"content": map[string]any{"content_type": "text", "parts": []string{text}}}
+	}
+	write := func(mapping map[string]any, current string) string {
+		data, err := json.Marshal([]any{map[string]any{"id": "c", "mapping": mapping, "current_node": current}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "c.json")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	short := write(map[string]any{
+		"root": map[string]any{"id": "root", "children": []string{"q"}},
+		"q":    map[string]any{"id": "q", "parent": "root", "children": []string{}, "message": msg("q", "user", "question")},
+		"x":    map[string]any{"id": "x", "parent": "q", "children": []string{}, "message": msg("x", "assistant", "answer")},
+	}, "x")
+	for _, b := range []string{BranchesActive, BranchesAll, BranchesLongest} {
+		res := run(t, Options{From: FromChatGPT, Branches: b}, short)
+		if len(res.recs) != 1 || len(res.recs[0].Conversations) != 2 || res.recs[0].Conversations[1].Value != "answer" {
+			t.Errorf("--branches %s: %d records %v, want one of question and answer", b, len(res.recs), res.recs)
+		}
+	}
+	crossed := write(map[string]any{
+		"root": map[string]any{"id": "root", "children": []string{"q", "x"}},
+		"q":    map[string]any{"id": "q", "parent": "root", "children": []string{}, "message": msg("q", "user", "question")},
+		"x":    map[string]any{"id": "x", "parent": "q", "children": []string{}, "message": msg("x", "assistant", "answer")},
+	}, "x")
+	if res := run(t, Options{From: FromChatGPT}, crossed); len(res.recs) != 0 || res.rejected()[ReasonBadTree] != 1 {
+		t.Errorf("a child listed under another parent: %d records, rejects %v; want bad-tree", len(res.recs), res.rejected())
+	}
+}

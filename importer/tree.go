@@ -3,6 +3,7 @@ package importer
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sharegpt/sharegpt/pipeline"
@@ -105,8 +106,20 @@ func (t *tree) paths(policy string) ([]path, int, int, *rejection) {
 			continue
 		}
 		for _, c := range n.children {
-			if _, ok := t.nodes[c]; !ok {
+			cn, ok := t.nodes[c]
+			if !ok {
 				return nil, 0, 0, reject(ReasonBadTree, fmt.Sprintf("%s.%s.children", t.field, id), "child %q is not in the tree", c)
+			}
+			if cn.hasParent && cn.parent != id {
+				return nil, 0, 0, reject(ReasonBadTree, fmt.Sprintf("%s.%s.children", t.field, id), "child %q names %q as its parent", c, cn.parent)
+			}
+		}
+		// A node that names this one as its parent is its child even when
+		// the children list omits it (some exporters write the list
+		// short): every branch mode then sees the same tree.
+		for _, c := range derived[id] {
+			if !slices.Contains(n.children, c) {
+				n.children = append(n.children, c)
 			}
 		}
 	}
