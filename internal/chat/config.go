@@ -1,14 +1,14 @@
 package chat
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/sharegpt/sharegpt/internal/tokenizer"
 )
 
 // ConfigFile is the name of a Hugging Face model's tokenizer configuration,
@@ -35,82 +35,25 @@ type Config struct {
 	Source string
 }
 
-// tokenString is a token given as a string or as {"content": string}
-// (an AddedToken).
-type tokenString string
-
-func (t *tokenString) UnmarshalJSON(b []byte) error {
-	if bytes.Equal(b, []byte("null")) {
-		return nil
-	}
-	if len(b) > 0 && b[0] == '{' {
-		var v struct {
-			Content string `json:"content"`
-		}
-		if err := json.Unmarshal(b, &v); err != nil {
-			return err
-		}
-		*t = tokenString(v.Content)
-		return nil
-	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("a token is a string or {\"content\": string}: %w", err)
-	}
-	*t = tokenString(s)
-	return nil
-}
-
-// ParseConfig parses the bytes of a tokenizer_config.json; name is for
-// errors. chat_template may be a string or a list of {"name", "template"}.
+// ParseConfig parses the bytes of a tokenizer_config.json (with
+// tokenizer.ParseConfig, which the tokenizer itself reads it with); name is
+// for errors. chat_template may be a string or a list of {"name",
+// "template"}.
 func ParseConfig(data []byte, name string) (*Config, error) {
-	var raw struct {
-		ChatTemplate json.RawMessage `json:"chat_template"`
-		BOS          tokenString     `json:"bos_token"`
-		EOS          tokenString     `json:"eos_token"`
-		Added        map[string]struct {
-			Content string `json:"content"`
-			Special bool   `json:"special"`
-		} `json:"added_tokens_decoder"`
-	}
-	if err := json.Unmarshal(data, &raw); err != nil {
+	tc, err := tokenizer.ParseConfig(data)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	c := &Config{Templates: map[string]string{}, BOS: string(raw.BOS), EOS: string(raw.EOS), Source: name}
-	switch ct := bytes.TrimSpace(raw.ChatTemplate); {
-	case len(ct) == 0 || bytes.Equal(ct, []byte("null")):
-	case ct[0] == '"':
-		var s string
-		if err := json.Unmarshal(ct, &s); err != nil {
-			return nil, fmt.Errorf("%s: chat_template: %w", name, err)
+	c := &Config{Templates: tc.ChatTemplates, BOS: tc.BOSToken, EOS: tc.EOSToken, Source: name}
+	if c.Templates == nil {
+		c.Templates = map[string]string{}
+		if tc.ChatTemplate != "" {
+			c.Templates["default"] = tc.ChatTemplate
 		}
-		c.Templates["default"] = s
-	case ct[0] == '[':
-		var list []struct {
-			Name     string `json:"name"`
-			Template string `json:"template"`
-		}
-		if err := json.Unmarshal(ct, &list); err != nil {
-			return nil, fmt.Errorf("%s: chat_template: %w", name, err)
-		}
-		for _, t := range list {
-			c.Templates[t.Name] = t.Template
-		}
-	default:
-		return nil, fmt.Errorf("%s: chat_template is neither a string nor a list of {name, template}", name)
 	}
-	seen := map[string]bool{}
-	add := func(s string) {
-		if s != "" && !seen[s] {
-			seen[s] = true
+	for _, s := range append([]string{c.BOS, c.EOS}, tc.SpecialAdded...) {
+		if s != "" && !slices.Contains(c.Specials, s) {
 			c.Specials = append(c.Specials, s)
-		}
-	}
-	add(c.BOS)
-	add(c.EOS)
-	for _, a := range raw.Added {
-		if a.Special {
-			add(a.Content)
 		}
 	}
 	slices.Sort(c.Specials)

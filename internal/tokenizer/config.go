@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 )
 
 // Config is what a chat-template renderer needs from a model folder's
@@ -25,6 +27,9 @@ type Config struct {
 	// AddBOSToken and AddEOSToken are add_bos_token and add_eos_token
 	// (false when absent).
 	AddBOSToken, AddEOSToken bool
+	// SpecialAdded are the strings of the special added tokens
+	// (added_tokens_decoder entries with "special": true), in id order.
+	SpecialAdded []string
 }
 
 // ParseConfig reads the bytes of a tokenizer_config.json.
@@ -37,6 +42,10 @@ func ParseConfig(data []byte) (Config, error) {
 		UNK          json.RawMessage `json:"unk_token"`
 		AddBOS       *bool           `json:"add_bos_token"`
 		AddEOS       *bool           `json:"add_eos_token"`
+		Added        map[string]struct {
+			Content string `json:"content"`
+			Special bool   `json:"special"`
+		} `json:"added_tokens_decoder"`
 	}
 	var c Config
 	if err := json.Unmarshal(data, &raw); err != nil {
@@ -76,12 +85,26 @@ func ParseConfig(data []byte) (Config, error) {
 			Content string `json:"content"`
 		}
 		if err := json.Unmarshal(f.raw, &obj); err != nil {
-			return c, fmt.Errorf("%s is neither a string nor {\"content\": ...}", f.key)
+			return c, fmt.Errorf("%s: a token is a string or {\"content\": string}", f.key)
 		}
 		*f.dst = obj.Content
 	}
 	c.AddBOSToken = raw.AddBOS != nil && *raw.AddBOS
 	c.AddEOSToken = raw.AddEOS != nil && *raw.AddEOS
+	ids := make([]int, 0, len(raw.Added))
+	for k, a := range raw.Added {
+		id, err := strconv.Atoi(k)
+		if err != nil {
+			return c, fmt.Errorf("added_tokens_decoder: %q is not a token id", k)
+		}
+		if a.Special && a.Content != "" {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		c.SpecialAdded = append(c.SpecialAdded, raw.Added[strconv.Itoa(id)].Content)
+	}
 	return c, nil
 }
 
