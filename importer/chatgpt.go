@@ -158,7 +158,7 @@ func (s *stage) chatgpt(raw json.RawMessage, c *counts) (*conv, string, *rejecti
 			return nil, id, rj
 		}
 	}
-	paths, active, points, rj := t.paths(s.o.Branches)
+	paths, active, points, rj := t.paths(s.o.Branches, s.maxOut)
 	if rj != nil {
 		return nil, id, rj
 	}

@@ -186,8 +186,8 @@ func reject(reason pipeline.Reason, field, format string, args ...any) *rejectio
 // stage converts carriers; it keeps no state across records but counts.
 type stage struct {
 	o Options
-	// maxOut bounds the bytes of text one conversation's records may
-	// hold together (--branches all writes a path per leaf).
+	// maxOut bounds the bytes of text one conversation's paths may hold
+	// together (--branches all writes a path per leaf; see tree.paths).
 	maxOut                          int64
 	records, branches, branchPoints atomic.Int64
 	toolTurns, toolsDropped, images atomic.Int64
@@ -219,9 +219,6 @@ func (s *stage) Process(_ context.Context, rec *pipeline.Record, out *pipeline.O
 		rj = reject(pipeline.ReasonInvalidUTF8, "", "invalid UTF-8 at byte %d of the conversation (as every reader rejects it)", i)
 	} else {
 		cv, id, rj = s.convert(format, raw, index, c)
-	}
-	if rj == nil && cv != nil && cv.ready == nil {
-		rj = s.checkPaths(cv)
 	}
 	if rj == nil && cv != nil {
 		recs := []*pipeline.Record{cv.ready}
@@ -271,23 +268,6 @@ func invalidUTF8At(raw []byte) int {
 		i += n
 	}
 	return -1
-}
-
-// checkPaths refuses a conversation whose paths would hold more text
-// together than maxOut bytes: every branch of a long conversation with a
-// regenerated answer under each prompt repeats the whole start, so a 1 MB
-// export can stand for hundreds of MB of records.
-func (s *stage) checkPaths(cv *conv) *rejection {
-	var total int64
-	for _, p := range cv.paths {
-		for _, m := range p {
-			total += int64(len(m.value)+len(m.reasoning)) + 32
-		}
-		if s.maxOut > 0 && total > s.maxOut {
-			return reject(pipeline.ReasonTooLarge, "", "its %d paths hold over %d bytes of text together, the record size limit: import it with the active or longest branch, or raise the limit", len(cv.paths), s.maxOut)
-		}
-	}
-	return nil
 }
 
 // convert dispatches on the carrier's format.

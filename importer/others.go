@@ -243,7 +243,7 @@ func (s *stage) openWebUI(raw json.RawMessage, c *counts) (*conv, string, *rejec
 			return nil, id, rj
 		}
 	}
-	paths, active, points, rj := t.paths(s.o.Branches)
+	paths, active, points, rj := t.paths(s.o.Branches, s.maxOut)
 	if rj != nil {
 		return nil, id, rj
 	}

@@ -58,6 +58,16 @@ func (t *tree) add(id string, n *tnode) *rejection {
 	return nil
 }
 
+// textSize is what a node's messages add to a path's text (32 bytes a
+// message besides its text).
+func (n *tnode) textSize() int64 {
+	var size int64
+	for _, m := range n.msgs {
+		size += int64(len(m.value)+len(m.reasoning)) + 32
+	}
+	return size
+}
+
 // linkNode makes a tree node from its parent id and children ids as an
 // export gives them: nil (or an empty parent) when absent.
 func linkNode(parent *string, children *[]string) *tnode {
@@ -73,8 +83,13 @@ func linkNode(parent *string, children *[]string) *tnode {
 
 // paths returns the paths policy asks for (active: one; all and longest:
 // every root-to-leaf path), the index of the active one among them (-1
-// when it is not a leaf path) and the number of branch points.
-func (t *tree) paths(policy string) ([]path, int, int, *rejection) {
+// when it is not a leaf path) and the number of branch points. The
+// root-to-leaf paths may hold at most limit bytes of text together (0: no
+// limit): every branch of a long conversation with a regenerated answer
+// under each prompt repeats its whole start, so a 1 MB export can stand
+// for hundreds of MB of records; past the limit the conversation is
+// too-large, found before the paths are built.
+func (t *tree) paths(policy string, limit int64) ([]path, int, int, *rejection) {
 	if len(t.nodes) == 0 {
 		return nil, 0, 0, reject(ReasonNoTurns, t.field, "the tree has no nodes")
 	}
@@ -167,6 +182,8 @@ func (t *tree) paths(policy string) ([]path, int, int, *rejection) {
 	}
 	stack := []frame{{root, 0}}
 	var cur []string
+	var size []int64 // size[d]: text bytes of cur[:d+1]
+	var total int64  // of the leaf paths so far
 	for len(stack) > 0 {
 		f := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
@@ -175,12 +192,21 @@ func (t *tree) paths(policy string) ([]path, int, int, *rejection) {
 		}
 		visited[f.id] = true
 		cur = append(cur[:f.depth], f.id)
-		ch := t.nodes[f.id].children
+		n := t.nodes[f.id]
+		above := int64(0)
+		if f.depth > 0 {
+			above = size[f.depth-1]
+		}
+		size = append(size[:f.depth], above+n.textSize())
+		ch := n.children
 		if len(ch) > 1 {
 			points++
 		}
 		if len(ch) == 0 {
 			if policy != BranchesActive {
+				if total += size[f.depth]; limit > 0 && total > limit {
+					return nil, 0, 0, reject(pipeline.ReasonTooLarge, t.field, "its root-to-leaf paths hold over %d bytes of text together, the record size limit: import it with the active or longest branch, or raise the limit", limit)
+				}
 				leaves = append(leaves, append([]string(nil), cur...))
 			}
 			continue
