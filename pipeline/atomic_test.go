@@ -246,3 +246,28 @@ func TestRemoveStaleShards(t *testing.T) {
 		t.Errorf("left %s\nwant %s", got, want)
 	}
 }
+
+// TestGuardStdin checks that a file redirected to stdin is an input like
+// any other, whether the job names "-" or no input at all.
+func TestGuardStdin(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data.jsonl")
+	if err := os.WriteFile(path, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	saved := os.Stdin
+	os.Stdin = f
+	defer func() { os.Stdin = saved }()
+	for _, inputs := range [][]string{nil, {"-"}} {
+		j := &Job{Inputs: inputs, Output: path}
+		err := j.CheckOutputs()
+		var oe *OutputError
+		if !errors.As(err, &oe) || !strings.Contains(err.Error(), "is the input stdin") {
+			t.Errorf("inputs %q: %v, want the stdin file refused as an output", inputs, err)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 )
 
 // InputError marks a failure to open or read an input: the run could not
@@ -57,7 +58,11 @@ type Job struct {
 // no file replaces a folder or a folder a file, no two share a path. Run
 // calls it; a command that opens an output before Run calls it first.
 func (j *Job) CheckOutputs() error {
-	g := NewGuard(append(append([]string(nil), j.Inputs...), j.Protect...))
+	inputs := j.Inputs
+	if len(inputs) == 0 {
+		inputs = []string{"-"} // no inputs: stdin
+	}
+	g := NewGuard(append(slices.Clone(inputs), j.Protect...))
 	files := append([]string{j.Output, j.RejectsPath, j.ReportPath}, j.OtherFiles...)
 	all := append(append([]string(nil), files...), j.Folders...)
 	if err := CheckDistinct(all...); err != nil {
